@@ -1,0 +1,25 @@
+# The two commands a newcomer needs:
+#   make serve   install everything into .venv and serve the bundled API on http://127.0.0.1:4010
+#   make test    install everything (with test extras) into .venv and run ruff and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+serve: install
+	$(BIN)/mockserver serve openapi --fixtures fixtures --host 127.0.0.1 --port 4010
+
+test: install-test
+	$(BIN)/ruff check mockserver tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q

@@ -1,0 +1,147 @@
+"""The loaded spec as plain data: operations, parameters, bodies and responses, ready for serving.
+
+Schemas held here are JSON Schema 2020-12 (OpenAPI 3.0 schemas are converted at load time) and may
+contain local `$ref`s (`#/...`) into `Spec.document`; `Spec.validator()` and the generator resolve them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import jsonschema_rs
+
+from mockserver.problems import Problem
+
+ParameterLocation = Literal["path", "query", "header", "cookie"]
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+# The merged document is registered under this URI so that any schema can be compiled by its pointer.
+SPEC_URI = "urn:mockserver:spec"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: ParameterLocation
+    required: bool
+    schema: dict[str, Any]
+    schema_pointer: str  # where `schema` lives in Spec.document (after following a `$ref`ed parameter)
+    style: str
+    explode: bool
+    description: str = ""
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class MediaType:
+    """One media type of a body: its schema and its named examples (the `example` keyword is named `default`)."""
+
+    media_type: str
+    schema: dict[str, Any] | None
+    schema_pointer: str | None
+    examples: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    required: bool
+    content: dict[str, MediaType]
+
+
+@dataclass(frozen=True)
+class ResponseHeader:
+    name: str
+    required: bool
+    schema: dict[str, Any]
+    schema_pointer: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """One documented response. `status` is the key as written: "200", "4XX" or "default"."""
+
+    status: str
+    description: str
+    content: dict[str, MediaType]
+    headers: dict[str, ResponseHeader] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str  # upper case: "GET"
+    path: str  # the path template as written in the spec: "/api/v1/items/{item_id}"
+    operation_id: str | None
+    summary: str
+    parameters: tuple[Parameter, ...]
+    request_body: RequestBody | None
+    responses: dict[str, Response]
+    # None: inherits nothing and declares nothing; [] means explicitly open; else OpenAPI security requirements.
+    security: tuple[dict[str, tuple[str, ...]], ...] | None
+    source_file: str
+    pointer: str  # JSON pointer of the operation inside its source file
+    deprecated: bool = False
+
+    @property
+    def key(self) -> str:
+        """The operation's name for humans and fixture files: "GET /path"."""
+        return f"{self.method} {self.path}"
+
+    def matches_name(self, name: str) -> bool:
+        """True when `name` is this operation's operationId or its `METHOD /path`."""
+        if name == self.operation_id:
+            return True
+        method, _, path = name.strip().partition(" ")
+        return method.upper() == self.method and path.strip() == self.path
+
+
+@dataclass
+class Spec:
+    """A merged, validated OpenAPI document and its operations."""
+
+    # Merged document: every `$ref` is local (`#/...`); schema objects are JSON Schema 2020-12.
+    document: dict[str, Any]
+    operations: tuple[Operation, ...]
+    openapi_version: str  # as declared: "3.0.3", "3.1.0"
+    base_path: str  # "" or the path of servers[0].url, e.g. "/v1"
+    files: tuple[str, ...]
+    warnings: tuple[Problem, ...] = ()
+    _validators: dict[str, jsonschema_rs.Validator] = field(default_factory=dict, repr=False)
+
+    @property
+    def security_schemes(self) -> dict[str, dict[str, Any]]:
+        return self.document.get("components", {}).get("securitySchemes", {})
+
+    @property
+    def global_security(self) -> list[dict[str, list[str]]] | None:
+        return self.document.get("security")
+
+    def find_operation(self, name: str) -> Operation | None:
+        """The operation named by operationId or `METHOD /path`, or None."""
+        return next((op for op in self.operations if op.matches_name(name)), None)
+
+    def resolve_pointer(self, pointer: str) -> Any:
+        """The value at a JSON pointer (`/components/schemas/X`) of the merged document."""
+        node: Any = self.document
+        for raw in pointer.split("/")[1:]:
+            token = raw.replace("~1", "/").replace("~0", "~")
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
+
+    @cached_property
+    def _registry(self) -> jsonschema_rs.Registry:
+        return jsonschema_rs.Registry([(SPEC_URI, self.document)], draft=jsonschema_rs.Draft202012)
+
+    def validator(self, schema_pointer: str) -> jsonschema_rs.Validator:
+        """A compiled validator for the schema at `schema_pointer`, compiled on first use and cached."""
+        compiled = self._validators.get(schema_pointer)
+        if compiled is None:
+            compiled = jsonschema_rs.validator_for(
+                {"$ref": f"{SPEC_URI}#{schema_pointer}"},
+                registry=self._registry,
+                validate_formats=True,
+            )
+            self._validators[schema_pointer] = compiled
+        return compiled
