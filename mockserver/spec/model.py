@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
+from urllib.parse import quote
 
 import jsonschema_rs
 
@@ -20,6 +21,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 # The merged document is registered under this URI so that any schema can be compiled by its pointer.
 SPEC_URI = "urn:mockserver:spec"
+_POINTER_SAFE = "/~!$&'()*+,;=:@"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Parameter:
 
 @dataclass(frozen=True)
 class MediaType:
-    """One media type of a body: its schema and its named examples (the `example` keyword is named `default`)."""
+    """One media type of a body: its schema and its named examples (`example` is named "default")."""
 
     media_type: str
     schema: dict[str, Any] | None
@@ -78,7 +80,7 @@ class Operation:
     parameters: tuple[Parameter, ...]
     request_body: RequestBody | None
     responses: dict[str, Response]
-    # None: inherits nothing and declares nothing; [] means explicitly open; else OpenAPI security requirements.
+    # None: nothing declared or inherited; (): explicitly open; else OpenAPI security requirements.
     security: tuple[dict[str, tuple[str, ...]], ...] | None
     source_file: str
     pointer: str  # JSON pointer of the operation inside its source file
@@ -139,7 +141,8 @@ class Spec:
         compiled = self._validators.get(schema_pointer)
         if compiled is None:
             compiled = jsonschema_rs.validator_for(
-                {"$ref": f"{SPEC_URI}#{schema_pointer}"},
+                # Path templates put "{" and "}" in pointers: a URI reference needs them percent-encoded.
+                {"$ref": f"{SPEC_URI}#{quote(schema_pointer, safe=_POINTER_SAFE)}"},
                 registry=self._registry,
                 validate_formats=True,
             )

@@ -1,0 +1,337 @@
+"""The HTTP app: wires routing, auth, validation, negotiation and the response sources together.
+
+Data flows one way: request -> route -> auth -> validation -> sources (fixtures, examples, generation)
+-> encoded response. Each step lives in its own module; this one only connects them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import Receive, Scope, Send
+
+from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
+from mockserver.config import MockConfig, load_config
+from mockserver.encoding import content_type_header, dumps_json, encode_body
+from mockserver.generation import RequestContext, ResponseGenerator
+from mockserver.negotiation import (
+    NegotiationError,
+    Preferences,
+    choose_media_type,
+    parse_preferences,
+    response_key_for,
+)
+from mockserver.routing import Router
+from mockserver.rules import load_rules
+from mockserver.sources.base import Answer, AnswerContext, Source
+from mockserver.sources.fixtures import load_fixture_sources
+from mockserver.sources.spec_answers import SpecAnswers
+from mockserver.spec import load_spec
+from mockserver.spec.model import Operation, Spec
+from mockserver.state import JournalEntry, MockState, override_source
+from mockserver.validation import RequestData, RequestValidator, ValidRequest, render_failure
+
+logger = logging.getLogger("mockserver")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MOCK_ERROR_HEADER = "X-Mock-Error"
+SOURCE_HEADER = "X-Mock-Source"
+SCENARIO_HEADER = "x-mock-scenario"
+
+
+@dataclass
+class Exchange:
+    """One request and what the mock answered, as seen by observers (journal, log)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: Mapping[str, str]
+    body: bytes
+    operation: Operation | None
+    answer: Answer
+    started: float
+    duration_ms: float = 0.0
+
+
+Observer = Callable[[Exchange], None]
+
+
+@dataclass
+class _OperationRuntime:
+    """What the app compiles once per operation, on its first request."""
+
+    checks: tuple[Check, ...]
+    validator: RequestValidator
+    behaviour_headers: tuple[str, ...]
+
+
+@dataclass
+class MockApp:
+    """An ASGI app serving one spec."""
+
+    spec: Spec
+    config: MockConfig
+    generator: ResponseGenerator
+    sources: list[Source]
+    spec_answers: SpecAnswers
+    state: MockState
+    observers: list[Observer] = field(default_factory=list)
+    _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.router = Router(self.spec.operations, self.spec.base_path)
+        self.sources = [override_source(self.state), *self.sources]
+        self.observers.insert(0, self._record)
+
+    def _record(self, exchange: Exchange) -> None:
+        operation = exchange.operation
+        self.state.record(
+            JournalEntry(
+                method=exchange.method,
+                path=exchange.path,
+                query=tuple(exchange.query),
+                headers=dict(exchange.headers.items()),
+                body=exchange.body,
+                operation=operation.key if operation else None,
+                operation_id=operation.operation_id if operation else None,
+                status=exchange.answer.status,
+                source=exchange.answer.source,
+                duration_ms=exchange.duration_ms,
+                time=time.time(),
+            )
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        body, too_large = await _read_body(receive, headers)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1").split("?", 1)[0]
+        operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
+        if answer.delay_ms:
+            await asyncio.sleep(answer.delay_ms / 1000)
+        exchange = Exchange(scope["method"], path, query, headers, body, operation, answer, started)
+        exchange.duration_ms = (time.perf_counter() - started) * 1000
+        # Observed before sending, so a client holding its answer always finds the request in the journal.
+        for observer in self.observers:
+            observer(exchange)
+        await _send_answer(send, answer, head=scope["method"] == "HEAD")
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Headers,
+        body: bytes,
+        too_large: bool = False,
+    ) -> tuple[Operation | None, Answer]:
+        """Answer one request; never raises for anything a client can send."""
+        match = self.router.match(path, method)
+        if match is None:
+            return None, _plain(404, "Not Found", "routing")
+        if match.operation is None:
+            answer = _plain(405, "Method Not Allowed", "routing")
+            answer.headers["Allow"] = ", ".join(match.allowed)
+            return None, answer
+        operation = match.operation
+        try:
+            return operation, self._answer(operation, match.path_params, query, headers, body, too_large)
+        except NegotiationError as error:
+            return operation, mock_error(error.status, error.message, error.choices)
+
+    def _answer(
+        self,
+        operation: Operation,
+        path_params: dict[str, str],
+        query: list[tuple[str, str]],
+        headers: Headers,
+        body: bytes,
+        too_large: bool,
+    ) -> Answer:
+        runtime = self._runtime(operation)
+        cookies = cookie_parser(headers.get("cookie", ""))
+        failure = authenticate(runtime.checks, Credentials(headers, dict(query), cookies))
+        if failure is not None:
+            return self._auth_answer(operation, failure)
+        if too_large:
+            return mock_error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+        request = RequestData(path_params, query, headers, cookies, body, headers.get("content-type"))
+        outcome = runtime.validator.validate(request)
+        if not isinstance(outcome, ValidRequest):
+            return self._validation_answer(operation, outcome)
+        preferences = parse_preferences(headers.get("prefer"), query)
+        context = AnswerContext(
+            operation=operation,
+            request=outcome,
+            generation=self._generation_context(runtime, outcome, headers, preferences),
+            preferences=preferences,
+            accept=headers.get("accept"),
+            scenario=headers.get(SCENARIO_HEADER) or self.state.scenario,
+            state=self,
+        )
+        for source in self.sources:
+            answer = source(context)
+            if answer is not None:
+                return answer
+        return self.spec_answers(context)
+
+    def _runtime(self, operation: Operation) -> _OperationRuntime:
+        runtime = self._runtimes.get(operation.key)
+        if runtime is None:
+            behaviour = tuple(p.name.lower() for p in operation.parameters if p.location == "header")
+            runtime = _OperationRuntime(
+                checks=operation_checks(self.spec, operation, self.config.auth),
+                validator=RequestValidator(self.spec, operation),
+                behaviour_headers=behaviour,
+            )
+            self._runtimes[operation.key] = runtime
+        return runtime
+
+    def _generation_context(
+        self, runtime: _OperationRuntime, request: ValidRequest, headers: Headers, preferences: Preferences
+    ) -> RequestContext:
+        selected = {name: headers[name] for name in runtime.behaviour_headers if name in headers}
+        if "authorization" in selected:
+            selected.pop("authorization")  # a token must not change the data
+        return RequestContext(path=request.path, query=request.query, headers=selected)
+
+    def _auth_answer(self, operation: Operation, failure: AuthFailure) -> Answer:
+        answer = self.documented_answer(operation, failure.status, "auth", failure.body)
+        answer.headers.update(failure.headers)
+        return answer
+
+    def _validation_answer(self, operation: Operation, errors: list[Any]) -> Answer:
+        failure = render_failure(self.spec, operation, errors)
+        if failure.response_key is None:
+            answer = Answer(failure.status, failure.body, failure.media_type, "validation", response_key=None)
+            answer.headers[MOCK_ERROR_HEADER] = "validation"
+            return answer
+        if failure.body is None:
+            return self.documented_answer(operation, failure.status, "validation")
+        return Answer(
+            failure.status, failure.body, failure.media_type, "validation", response_key=failure.response_key
+        )
+
+    def documented_answer(self, operation: Operation, status: int, source: str, body: Any = None) -> Answer:
+        """An answer with `status` whose body is `body`, else the documented example or a generated one."""
+        key = response_key_for(operation, status)
+        if key is None:
+            answer = Answer(
+                status,
+                body if body is not None else {"detail": HTTPStatus(status).phrase},
+                "application/json",
+                source,
+                response_key=None,
+            )
+            answer.headers[MOCK_ERROR_HEADER] = f"status {status} is not documented for {operation.key}"
+            return answer
+        media = choose_media_type(operation.responses[key], None)
+        if body is not None:
+            return Answer(
+                status, body, media.media_type if media else "application/json", source, response_key=key
+            )
+        answer = self.spec_answers.answer_for(operation, key, status, media, RequestContext({}, {}, {}))
+        answer.source = source
+        return answer
+
+
+def mock_error(status: int, message: str, choices: list[str] | tuple[str, ...] = ()) -> Answer:
+    """The mock's own answer (not the API's): problem+json, marked with the X-Mock-Error header."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+    }
+    if choices:
+        body["choices"] = list(choices)
+    return Answer(status, body, "application/problem+json", "mock", {MOCK_ERROR_HEADER: message[:200]})
+
+
+def _plain(status: int, detail: str, source: str) -> Answer:
+    return Answer(status, {"detail": detail}, "application/json", source)
+
+
+async def _read_body(receive: Receive, headers: Headers) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            too_large = True
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), too_large
+
+
+async def _send_answer(send: Send, answer: Answer, *, head: bool = False) -> None:
+    payload = encode_body(answer.body, answer.media_type)
+    raw_headers = [(b"content-length", str(len(payload)).encode())]
+    if answer.media_type is not None and answer.body is not None:
+        raw_headers.append((b"content-type", content_type_header(answer.media_type).encode()))
+    raw_headers.append((SOURCE_HEADER.lower().encode(), answer.source.encode("latin-1", "replace")))
+    for name, value in answer.headers.items():
+        raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1", "replace")))
+    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(
+    spec: str | Path | Spec = "openapi",
+    fixtures: str | Path | None = None,
+    *,
+    seed: int = 0,
+    mode: str = "auto",
+    scenario: str | None = None,
+    strict: bool = False,
+) -> MockApp:
+    """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder."""
+    loaded = spec if isinstance(spec, Spec) else load_spec(Path(spec), validate=strict, strict=strict)
+    fixtures_dir = Path(fixtures) if fixtures is not None else None
+    if fixtures_dir is not None and not fixtures_dir.is_dir():
+        fixtures_dir = None
+    config, _ = load_config(fixtures_dir)
+    rules = load_rules(fixtures_dir) if fixtures_dir is not None else None
+    generator = ResponseGenerator(loaded, seed=seed, rules=rules)
+    spec_answers = SpecAnswers(loaded, generator, always_generate=mode == "generate")
+    sources = [] if mode == "generate" else load_fixture_sources(loaded, fixtures_dir, config, generator)
+    state = MockState(loaded, default_scenario=scenario)
+    return MockApp(loaded, config, generator, sources, spec_answers, state)
+
+
+__all__ = ["MockApp", "create_app", "dumps_json", "mock_error"]

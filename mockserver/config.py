@@ -1,0 +1,96 @@
+"""Settings of a running mock and the per-API mock config file (`<fixtures>/mockserver.yaml`).
+
+The config file holds what a spec cannot say, e.g. the header rules that a server enforces itself:
+
+```yaml
+auth:
+  - name: bearer token
+    header: Authorization
+    scheme: bearer            # the value must be "Bearer <token>"
+    status: 401
+    body: {detail: Not authenticated}
+    headers: {WWW-Authenticate: Bearer}
+  - name: tenant
+    header: x-tenant-id
+    format: uuid              # or `pattern: <regex>`
+    status: 403
+    body: {detail: Not enough permissions}
+tenant_header: x-tenant-id    # the header that scopes records (datasets, contract isolation checks)
+tenant_field: tenant_id       # the field of a record that holds its tenant
+```
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mockserver.problems import LoadError, Problem, join_pointer
+
+CONFIG_FILE_NAMES = ("mockserver.yaml", "mockserver.yml", "mockserver.json")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HeaderRule(_Strict):
+    """A header every request (or the listed operations) must carry, and the answer when it does not."""
+
+    name: str = ""
+    header: str
+    scheme: str | None = None  # e.g. "bearer": value must be "<Scheme> <credentials>"
+    format: Literal["uuid"] | None = None
+    pattern: str | None = None
+    status: int = Field(ge=400, le=499)
+    body: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    operations: list[str] | None = None  # operationIds or "METHOD /path"; None means every operation
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+class MockConfig(_Strict):
+    """The optional per-API config file that sits beside the fixtures."""
+
+    auth: list[HeaderRule] = Field(default_factory=list)
+    tenant_header: str | None = None
+    tenant_field: str | None = None  # the record field holding the tenant (e.g. the header's value)
+
+
+def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:
+    """Read the config file of a fixtures folder; returns the config and the file it came from."""
+    if fixtures_dir is None:
+        return MockConfig(), None
+    for name in CONFIG_FILE_NAMES:
+        path = fixtures_dir / name
+        if path.is_file():
+            return _parse_config(path), str(path)
+    return MockConfig(), None
+
+
+def _parse_config(path: Path) -> MockConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError([Problem(str(path), "", f"cannot read the file: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise LoadError(
+            [Problem(str(path), "", f"invalid YAML: {exc}", None if line is None else line + 1)]
+        ) from None
+    try:
+        return MockConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise LoadError(
+            Problem(str(path), join_pointer(*error["loc"]), error["msg"]) for error in exc.errors()
+        ) from None

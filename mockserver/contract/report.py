@@ -1,0 +1,130 @@
+"""Reports of a run: the summary table, the failure list with curl reproductions, and JUnit XML.
+
+Every text goes through the run's masker, so no token or tenant id is ever printed or written.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from mockserver.contract.masking import Masker
+from mockserver.contract.results import FailureRecord, RunResult, SentRequest, Tally
+
+# Headers every request carries that say nothing about the failure.
+_NOISE_HEADERS = frozenset({
+    "user-agent", "accept-encoding", "connection", "content-length", "host", "x-schemathesis-testcaseid",
+})
+
+
+def curl_command(request: SentRequest, masker: Masker) -> str:
+    """A copy-paste curl command for `request`, with secrets replaced by their variables."""
+    parts = ["curl", "-X", request.method, masker.shell_word(request.url)]
+    for name, value in request.headers:
+        if name.lower() in _NOISE_HEADERS or (name.lower() == "accept" and value == "*/*"):
+            continue
+        parts += ["-H", masker.shell_word(f"{name}: {value}")]
+    if request.body:
+        parts += ["--data-raw", masker.shell_word(request.body.decode("utf-8", "replace"))]
+    return " ".join(parts)
+
+
+def _rows(result: RunResult) -> list[tuple[str, str, Tally]]:
+    return [(operation, check, tally) for (operation, check), tally in sorted(result.tallies.items())
+            if tally.passed or tally.failed]
+
+
+def summary_table(result: RunResult) -> str:
+    rows = _rows(result)
+    if not rows:
+        return "No check ran."
+    operation_width = max(len("Operation"), *(len(operation) for operation, _, _ in rows))
+    check_width = max(len("Check"), *(len(check) for _, check, _ in rows))
+    lines = [f"{'Operation':<{operation_width}}  {'Check':<{check_width}}  {'Passed':>7}  {'Failed':>7}"]
+    lines.append("-" * len(lines[0]))
+    previous = None
+    for operation, check, tally in rows:
+        shown = operation if operation != previous else ""
+        previous = operation
+        counts = f"{tally.passed:>7}  {tally.failed:>7}"
+        lines.append(f"{shown:<{operation_width}}  {check:<{check_width}}  {counts}")
+    return "\n".join(lines)
+
+
+def failure_list(failures: Iterable[FailureRecord], masker: Masker) -> str:
+    blocks = []
+    for number, failure in enumerate(failures, 1):
+        times = f" ({failure.occurrences} times)" if failure.occurrences > 1 else ""
+        reason = f"{failure.title}: {failure.reason}" if failure.reason else failure.title
+        lines = [f"{number}. [{failure.check}] {failure.operation}{times}", f"   {masker.mask(reason)}"]
+        if failure.request is not None:
+            lines.append(f"   {curl_command(failure.request, masker)}")
+        blocks.append("\n".join(lines))
+    return masker.mask("\n\n".join(blocks))
+
+
+def render(
+    result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures"
+) -> str:
+    """The whole text report: table, then failures, then errors and the verdict."""
+    sections = [f"{title} summary ({result.requests} requests)", summary_table(result)]
+    if result.failures:
+        heading = f"{failures_label} ({len(result.failures)} distinct)"
+        sections += [heading, failure_list(result.failures, masker)]
+    if result.errors:
+        sections += [f"Errors ({len(result.errors)})", "\n".join(f"- {error}" for error in result.errors)]
+    checks = len({check for _, check, _ in _rows(result)})
+    failed = len(result.failing_checks())
+    verdict = f"FAILED: {failed} of {checks} checks failed" if result.failures else f"PASSED: {checks} checks"
+    sections.append(verdict)
+    return masker.mask("\n\n".join(sections))
+
+
+def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract") -> str:
+    """JUnit XML: a test suite per operation, a test case per check, a failure per distinct failure."""
+    failures_by_case: dict[tuple[str, str], list[FailureRecord]] = defaultdict(list)
+    for failure in result.failures:
+        failures_by_case[(failure.operation, failure.check)].append(failure)
+    by_operation: dict[str, list[tuple[str, Tally]]] = defaultdict(list)
+    for operation, check, tally in _rows(result):
+        by_operation[operation].append((check, tally))
+    for operation, check in failures_by_case:
+        if all(existing != check for existing, _ in by_operation[operation]):
+            by_operation[operation].append((check, Tally()))
+    root = ET.Element("testsuites", name=suite_name)
+    for operation, checks in by_operation.items():
+        suite = ET.SubElement(root, "testsuite", name=operation)
+        failed = 0
+        for check, tally in checks:
+            case = ET.SubElement(suite, "testcase", classname=operation, name=check)
+            ET.SubElement(case, "system-out").text = f"passed: {tally.passed}, failed: {tally.failed}"
+            found = failures_by_case.get((operation, check), [])
+            if found:
+                failed += 1
+                element = ET.SubElement(case, "failure", message=masker.mask(_reason(found[0])), type=check)
+                element.text = failure_list(found, masker)
+        suite.set("tests", str(len(checks)))
+        suite.set("failures", str(failed))
+        suite.set("errors", "0")
+    root.set("tests", str(sum(int(suite.get("tests", "0")) for suite in root)))
+    root.set("failures", str(sum(int(suite.get("failures", "0")) for suite in root)))
+    if result.errors:
+        errors = ET.SubElement(root, "testsuite", name="errors", tests="1", failures="0", errors="1")
+        case = ET.SubElement(errors, "testcase", classname="errors", name="run")
+        message = masker.mask(result.errors[0])[:200]
+        ET.SubElement(case, "error", message=message).text = masker.mask("\n".join(result.errors))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _reason(failure: FailureRecord) -> str:
+    return f"{failure.title}: {failure.reason}" if failure.reason else failure.title
+
+
+def write_junit(
+    path: Path, result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract"
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(junit_xml(result, masker, suite_name=suite_name) + "\n", encoding="utf-8")

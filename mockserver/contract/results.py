@@ -1,0 +1,118 @@
+"""What a run found: pass/fail counts per operation and check, distinct failures, and errors.
+
+Filled from schemathesis' scenario recorders as the engine reports them; a failure keeps the request
+that shows it, from which the report builds a curl command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemathesis.engine import Status
+
+MAX_REASON_LENGTH = 300
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None
+
+
+@dataclass
+class FailureRecord:
+    """One distinct failure: which check, where, why, and a request that reproduces it."""
+
+    check: str
+    operation: str
+    title: str
+    reason: str
+    request: SentRequest | None = None
+    occurrences: int = 1
+
+
+@dataclass
+class RunResult:
+    tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (operation, check) -> counts
+    failures: list[FailureRecord] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    _index: dict[tuple[str, str, Hashable], FailureRecord] = field(default_factory=dict, repr=False)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    def tally(self, operation: str, check: str) -> Tally:
+        return self.tallies.setdefault((operation, check), Tally())
+
+    def failing_checks(self) -> set[str]:
+        return {failure.check for failure in self.failures}
+
+    def add_failure(self, record: FailureRecord, identity: Hashable = None) -> None:
+        """Keep one record per distinct failure; a repeat (same identity) counts as another occurrence.
+
+        `identity` is the schemathesis failure itself when there is one: failures compare equal when they
+        are the same finding (same kind, operation and e.g. schema location), whatever data showed them.
+        """
+        same = identity if identity is not None else (record.title, record.reason)
+        key = (record.check, record.operation, same)
+        existing = self._index.get(key)
+        if existing is None:
+            self._index[key] = record
+            self.failures.append(record)
+        else:
+            existing.occurrences += 1
+
+    def add_scenario(self, recorder: Any) -> None:
+        """Count every check result of one schemathesis scenario (a `ScenarioRecorder`)."""
+        self.requests += len(recorder.interactions)
+        for case_id, nodes in recorder.checks.items():
+            node = recorder.cases.get(case_id)
+            if node is None:
+                continue
+            operation = node.value.operation.label
+            for check in nodes:
+                self._add_check(recorder, case_id, operation, check)
+
+    def _add_check(self, recorder: Any, case_id: str, operation: str, check: Any) -> None:
+        tally = self.tally(operation, check.name)
+        if check.status == Status.SUCCESS:
+            tally.passed += 1
+        elif check.status == Status.FAILURE and check.failure_info is not None:
+            tally.failed += 1
+            failure = check.failure_info.failure
+            self.add_failure(FailureRecord(
+                check=check.name, operation=operation, title=failure.title,
+                reason=one_line(failure.message), request=_sent_request(recorder, case_id),
+            ), identity=failure)
+        elif check.status == Status.ERROR:
+            self.errors.append(f"{operation}: check {check.name} raised an error")
+
+
+def one_line(message: str) -> str:
+    lines = [line.strip().strip("`") for line in message.splitlines() if line.strip()]
+    text = "; ".join(lines[:2])
+    return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 1] + "…"
+
+
+def _sent_request(recorder: Any, case_id: str) -> SentRequest | None:
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None:
+        return None
+    request = interaction.request
+    return SentRequest(request.method, request.uri, _flatten(request.headers.items()), request.body)
+
+
+def _flatten(items: Iterable[tuple[str, list[str]]]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name, values in items for value in values)

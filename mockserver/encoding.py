@@ -1,0 +1,46 @@
+"""Turning an answer's body into bytes for its media type (JSON via orjson, text, binary)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from mockserver.negotiation import is_json
+
+
+def dumps_json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def encode_body(body: Any, media_type: str | None) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if media_type is None or is_json(media_type):
+        return dumps_json(body)
+    if isinstance(body, str):
+        if media_type.startswith("application/octet-stream"):
+            return _maybe_base64(body)
+        return body.encode("utf-8")
+    if media_type.startswith("text/"):
+        return body if isinstance(body, bytes) else str(body).encode("utf-8")
+    return dumps_json(body)
+
+
+def _maybe_base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return text.encode("utf-8")
+
+
+def content_type_header(media_type: str) -> str:
+    base = media_type.split(";")[0].strip()
+    if "*" in base:
+        base = "application/json" if "json" in base or base in ("*/*", "application/*") else "text/plain"
+    if base.startswith("text/") and "charset" not in media_type:
+        return f"{base}; charset=utf-8"
+    return base if base == media_type.strip() else media_type.strip()

@@ -1,0 +1,60 @@
+"""The vocabulary shared by plans: what a draw function is, what it is told, and how it may be steered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from random import Random
+from typing import Any
+
+from mockserver.generation.errors import RetryDraw
+
+UNSET: Any = object()
+
+
+@dataclass
+class Override:
+    """What the request pins in a body: a value at some place, or how many items an array holds."""
+
+    value: Any = UNSET
+    size: int | None = None
+    children: dict[str, Override] = field(default_factory=dict)
+
+    @property
+    def pins_value(self) -> bool:
+        return self.value is not UNSET
+
+    def child(self, name: str) -> Override | None:
+        return self.children.get(name)
+
+
+@dataclass
+class DrawState:
+    """What a draw carries down the body: the world records are seeded in, and how deep it is."""
+
+    seed: int  # record seeds derive from it (see `records`)
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How realistic bodies are shaped where the schema leaves room."""
+
+    array_size: tuple[int, int] = (0, 4)  # items in an array whose schema does not fix it
+    optional_rate: float = 0.85  # how often an optional property is present
+    null_rate: float = 0.15  # how often a nullable value is null
+    container_rate: float = 0.95  # how often an optional or nullable array/object is there (and not null)
+    free_properties: tuple[int, int] = (1, 3)  # entries of a free-form object
+    max_depth: int = 10  # containers deeper than this get their smallest valid shape
+
+
+# A compiled plan: draws one value from the random source, steered by an optional override.
+Draw = Callable[[Random, DrawState, Override | None], Any]
+
+
+def unsatisfiable(rng: Random, state: DrawState, override: Override | None) -> Any:
+    raise RetryDraw("no value satisfies this part of the schema")
+
+
+def child_of(override: Override | None, name: str) -> Override | None:
+    return override.children.get(name) if override is not None else None

@@ -1,0 +1,348 @@
+"""`ResponseGenerator`: realistic, deterministic, rule-abiding bodies for any response schema of a spec.
+
+For one documented response the pipeline is:
+
+1. shape the schema (`shaping`): standalone, write-only properties gone, narrowed to realistic values;
+2. canonicalize it with jsonschema_rs and compile it into a fast plan (`plans`), with hypothesis
+   (`strategies`) behind every node the plan does not model;
+3. draw from a `random.Random` seeded by a stable hash of the request key (`keys`), with the page size
+   and the echoed path parameters pinned (`agreement`);
+4. validate against the response view of the schema; a rare invalid draw is retried, then left to
+   hypothesis on the shaped schema, then to hypothesis on the exact schema;
+5. apply the spec owner's domain rules (`mockserver.rules`) and validate again (a rule that breaks the
+   schema is reported by name);
+6. cache the body, as JSON text, under its request key (bounded LRU).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from random import Random
+from typing import TYPE_CHECKING, Any
+
+import jsonschema_rs
+from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
+
+from mockserver.generation.agreement import Agreement, agreement_for
+from mockserver.generation.cache import BodyCache
+from mockserver.generation.draws import DrawState, Override, PlanOptions
+from mockserver.generation.errors import GenerationError, RetryDraw
+from mockserver.generation.keys import behaviour_headers, prefer_seed, request_key, stable_hash
+from mockserver.generation.plans import PlanCompiler
+from mockserver.generation.realism import DateWindow, Realism
+from mockserver.generation.shaping import ShapingError, shape
+from mockserver.generation.strategies import HypothesisDraws
+from mockserver.spec.model import Operation, Spec
+
+if TYPE_CHECKING:
+    from mockserver.rules import RuleSet
+
+_PLAN_ATTEMPTS = 4
+_HYPOTHESIS_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What of the request a generated body may depend on.
+
+    `headers` holds lower-case names of the headers that select behaviour (the operation's declared
+    header parameters, and `Prefer`); credentials are ignored even when present.
+    """
+
+    path: Mapping[str, Any] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Compiled:
+    """Everything needed to draw bodies for one schema pointer."""
+
+    pointer: str
+    root: jsonschema_rs.CanonicalSchema
+    compiler: PlanCompiler
+    hypothesis: HypothesisDraws
+    validator: jsonschema_rs.Validator
+    exact_schema: Any
+    _exact: HypothesisDraws | None = None
+    _exact_root: jsonschema_rs.CanonicalSchema | None = None
+
+    def exact(self, realism: Realism) -> tuple[HypothesisDraws, jsonschema_rs.CanonicalSchema]:
+        """Hypothesis over the response view itself, without realism: the last resort."""
+        if self._exact is None or self._exact_root is None:
+            self._exact_root = _canonical(self.exact_schema, self.pointer)
+            self._exact = HypothesisDraws(self._exact_root, realism)
+        return self._exact, self._exact_root
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One body to draw: its compiled schema, its seeds and what the request pins in it."""
+
+    compiled: _Compiled
+    draw_seed: int  # from the request key: every choice of the draw
+    world: int  # from the seed and the behaviour headers: the records that exist
+    override: Override | None = None
+
+
+class ResponseGenerator:
+    """Generates response bodies that validate, look real, repeat exactly, and obey the domain rules."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        *,
+        seed: int = 0,
+        rules: RuleSet | None = None,
+        cache_size: int = 2048,
+        options: PlanOptions | None = None,
+        dates: DateWindow | None = None,
+        max_page_size: int = 200,
+    ) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.rules = rules
+        self.options = options or PlanOptions()
+        self.max_page_size = max_page_size
+        self.realism = Realism(extra_hints=rules.value_hints if rules is not None else (), dates=dates)
+        self.cache = BodyCache(cache_size)
+        self._compiled: dict[str, _Compiled] = {}
+        self._agreements: dict[tuple[str, str], Agreement] = {}
+        self._lock = threading.RLock()
+        self._credential_headers = _api_key_headers(spec)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def generate(
+        self,
+        operation: Operation,
+        status: str,
+        media_type: str,
+        request: RequestContext,
+        *,
+        seed: int | None = None,
+    ) -> Any:
+        """The body of `operation`'s documented response `status` in `media_type` for this request.
+
+        A pure function of (seed, operation, status, media type, path and query parameters, behaviour
+        headers): the same request always gets a byte-identical body. `seed` (the client's
+        `Prefer: seed=N`) overrides the generator's seed for this request.
+        """
+        pointer = _schema_pointer(operation, status, media_type)
+        if pointer is None:
+            return None
+        effective_seed = seed if seed is not None else prefer_seed(request.headers)
+        effective_seed = self.seed if effective_seed is None else effective_seed
+        headers = behaviour_headers(request.headers, self._credential_headers)
+        key = request_key(
+            "response",
+            effective_seed,
+            operation.method,
+            operation.path,
+            status,
+            media_type,
+            request.path,
+            request.query,
+            headers,
+        )
+        cached = self.cache.get(key)
+        if cached is not None:
+            return json.loads(cached)
+        try:
+            compiled = self._compile(pointer)
+        except GenerationError as exc:
+            raise GenerationError(f"{operation.key} {status} {media_type}: {exc}") from exc
+        override = None
+        if status.startswith("2"):  # error bodies do not echo the request or fill pages
+            agreement = self._agreement(operation, compiled)
+            override = agreement.override(request.path, request.query, self.max_page_size)
+        # Records are seeded by their id within a world: the seed and the behaviour headers (a tenant).
+        job = _Job(compiled, stable_hash(key), stable_hash(effective_seed, headers), override)
+        body = self._draw(job)
+        if self.rules:
+            body = self._apply_rules(job, body, operation, status, media_type, request)
+        self.cache.put(key, json.dumps(body, ensure_ascii=False, allow_nan=False))
+        return body
+
+    def generate_for_pointer(self, schema_pointer: str, *, key: str) -> Any:
+        """A value of any schema of the document (`/components/schemas/X`), deterministic by `key`."""
+        cache_key = request_key("pointer", self.seed, schema_pointer, key)
+        cached = self.cache.get(cache_key)
+        if cached is not None:
+            return json.loads(cached)
+        body = self._draw(
+            _Job(self._compile(schema_pointer), stable_hash(cache_key), stable_hash(self.seed, {}))
+        )
+        self.cache.put(cache_key, json.dumps(body, ensure_ascii=False, allow_nan=False))
+        return body
+
+    # -- compiling -------------------------------------------------------------------------
+
+    def _compile(self, pointer: str) -> _Compiled:
+        compiled = self._compiled.get(pointer)
+        if compiled is not None:
+            return compiled
+        with self._lock:
+            compiled = self._compiled.get(pointer)
+            if compiled is None:
+                compiled = self._build(pointer)
+                self._compiled[pointer] = compiled
+            return compiled
+
+    def _build(self, pointer: str) -> _Compiled:
+        try:
+            shaped = shape(self.spec.document, pointer, self.realism)
+            exact = shape(self.spec.document, pointer, None)
+        except ShapingError as exc:
+            raise GenerationError(f"schema #{pointer}: {exc}") from exc
+        root = _canonical(shaped.schema, pointer)
+        if _canonical(exact.schema, pointer).satisfiability() is Satisfiability.NO:
+            raise GenerationError(
+                f"the schema at #{pointer} admits no value{_why_unsatisfiable(exact.schema)}"
+            )
+        hypothesis = HypothesisDraws(root, self.realism)
+        compiler = PlanCompiler(root, self.realism, hypothesis, self.options, shaped.key_orders)
+        compiler.compile(root)
+        # Compiled from the standalone response view rather than `spec.validator(pointer)`: the same
+        # schema, minus write-only properties, and free of the pointer's URI-escaping.
+        validator = jsonschema_rs.validator_for(exact.schema, validate_formats=True)
+        return _Compiled(pointer, root, compiler, hypothesis, validator, exact.schema)
+
+    def _agreement(self, operation: Operation, compiled: _Compiled) -> Agreement:
+        key = (operation.key, compiled.pointer)
+        agreement = self._agreements.get(key)
+        if agreement is None:
+            agreement = agreement_for(operation, compiled.root)
+            self._agreements[key] = agreement
+        return agreement
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _draw(self, job: _Job) -> Any:
+        compiled = job.compiled
+        rng = Random(job.draw_seed)
+        plan = compiled.compiler.compile(compiled.root)
+        for _ in range(_PLAN_ATTEMPTS):
+            try:
+                body = plan(rng, DrawState(seed=job.world), job.override)
+            except RetryDraw:
+                continue
+            if compiled.validator.is_valid(body):
+                return body
+        engines = [(compiled.hypothesis, compiled.root)]
+        for attempt in range(2 * _HYPOTHESIS_ATTEMPTS):
+            if attempt == _HYPOTHESIS_ATTEMPTS:
+                engines.append(compiled.exact(self.realism))
+            hypothesis, root = engines[-1]
+            try:
+                body = hypothesis.draw(root, job.draw_seed + attempt)
+            except RetryDraw:
+                continue
+            if compiled.validator.is_valid(body):
+                return body
+        raise GenerationError(f"no valid value could be generated for the schema at #{compiled.pointer}")
+
+    def _apply_rules(
+        self,
+        job: _Job,
+        body: Any,
+        operation: Operation,
+        status: str,
+        media_type: str,
+        request: RequestContext,
+    ) -> Any:
+        from mockserver.rules import Rule, RuleContext, RuleError
+
+        assert self.rules is not None
+
+        def context() -> RuleContext:
+            return RuleContext(
+                spec=self.spec,
+                operation=operation,
+                status=status,
+                media_type=media_type,
+                path=dict(request.path),
+                query=dict(request.query),
+                headers={name.lower(): value for name, value in request.headers.items()},
+                random=Random(stable_hash(job.draw_seed, "rules")),
+                generator=lambda pointer, key: self.generate_for_pointer(
+                    pointer, key=f"{job.draw_seed}|{key}"
+                ),
+            )
+
+        body = self.rules.apply(operation, status, body, context())
+        if job.compiled.validator.is_valid(body):
+            return body
+
+        def still_valid(rule: Rule, schema_pointer: str, value: Any, where: str) -> None:
+            if schema_pointer == job.compiled.pointer:
+                error = _first_error(job.compiled.validator, value)
+            else:
+                error = _first_error(self._validator(schema_pointer), value)
+            if error is not None:
+                raise RuleError(
+                    f"rule {rule.label} made the {operation.key} {status} body invalid "
+                    f"at {where or '/'}: {error}"
+                )
+
+        # Replay the rules on the same draw, checking after each one, to name the one at fault.
+        self.rules.apply(operation, status, self._draw(job), context(), after_each=still_valid)
+        raise RuleError(
+            f"the rules made the {operation.key} {status} body invalid: "
+            f"{_first_error(job.compiled.validator, body)}"
+        )
+
+    def _validator(self, pointer: str) -> jsonschema_rs.Validator:
+        """A validator for the response view of any schema of the document."""
+        return jsonschema_rs.validator_for(
+            shape(self.spec.document, pointer, None).schema, validate_formats=True
+        )
+
+
+def _schema_pointer(operation: Operation, status: str, media_type: str) -> str | None:
+    response = operation.responses.get(status)
+    if response is None:
+        raise GenerationError(f"{operation.key} documents no response {status!r}")
+    media = response.content.get(media_type)
+    if media is None:
+        raise GenerationError(f"{operation.key} response {status} has no media type {media_type!r}")
+    return media.schema_pointer
+
+
+def _canonical(schema: Any, pointer: str) -> jsonschema_rs.CanonicalSchema:
+    try:
+        return jsonschema_rs.canonicalize(schema, draft=jsonschema_rs.Draft202012, validate_formats=True)
+    except Exception as exc:  # jsonschema_rs raises several error types for schemas it cannot read
+        raise GenerationError(f"schema #{pointer} cannot be generated from: {exc}") from exc
+
+
+def _why_unsatisfiable(schema: Any) -> str:
+    """Where and why a schema admits no value, as far as jsonschema_rs can tell (else "")."""
+    try:
+        reasons = find_unsatisfiable(schema, draft=jsonschema_rs.Draft202012, validate_formats=True)
+    except Exception:  # only an explanation: never let it hide the error itself
+        return ""
+    if not reasons:
+        return ""
+    where, reason = max(reasons.items(), key=lambda item: len(item[0]))
+    causes = [reason.cause] if hasattr(reason, "cause") else list(getattr(reason, "causes", []))
+    keywords = " against ".join("/".join(cause.keywords) for cause in causes if cause.keywords)
+    return f" ({keywords or 'its keywords'} at {where or '/'})"
+
+
+def _first_error(validator: jsonschema_rs.Validator, value: Any) -> str | None:
+    for error in validator.iter_errors(value):
+        where = "".join(f"/{part}" for part in error.instance_path)
+        return f"{error.message} (at {where or '/'} of the value)"
+    return None
+
+
+def _api_key_headers(spec: Spec) -> tuple[str, ...]:
+    names = []
+    for scheme in spec.security_schemes.values():
+        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            names.append(str(scheme.get("name", "")).lower())
+    return tuple(names)

@@ -1,0 +1,189 @@
+"""Plans: canonical schemas compiled into fast generators that draw from one `random.Random`.
+
+Hypothesis draws cost tens of microseconds each, and a 50-item page of 30-field objects needs a few
+thousand of them, far over the budget of a mock that answers in milliseconds. So the common shapes
+(objects, arrays, `anyOf`/`oneOf`, enums, bounded numbers, formatted and realistic strings) are compiled
+into plain functions over a `random.Random` (`scalars`, `records`), and every other node (a pattern no
+provider matches, `not`, `if`/`then`/`else`, `contains`, an unmerged `allOf`, ...) is drawn by
+hypothesis through `HypothesisDraws`. The generator validates every body afterwards, so a plan only has
+to be right almost always; when it is not, the draw is retried and finally left to hypothesis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from random import Random
+from typing import Any
+
+import jsonschema_rs
+from jsonschema_rs.canonical import CanonicalKind
+
+from mockserver.generation.draws import Draw, DrawState, Override, PlanOptions, unsatisfiable
+from mockserver.generation.errors import RetryDraw
+from mockserver.generation.realism import Provider, Realism, realistic_scalar
+from mockserver.generation.records import array_plan, object_plan
+from mockserver.generation.scalars import integer_plan, multi_type_plan, number_plan, string_plan
+from mockserver.generation.strategies import HypothesisDraws
+
+_CONTAINERS = (CanonicalKind.ARRAY, CanonicalKind.OBJECT)
+
+
+class PlanCompiler:
+    """Compiles the nodes of one canonical schema into `Draw` functions (memoized, cycles allowed)."""
+
+    def __init__(
+        self,
+        root: jsonschema_rs.CanonicalSchema,
+        realism: Realism,
+        hypothesis: HypothesisDraws,
+        options: PlanOptions,
+        key_orders: Mapping[frozenset[str], tuple[str, ...]],
+    ) -> None:
+        self.root = root
+        self.realism = realism
+        self.hypothesis = hypothesis
+        self.options = options
+        self.key_orders = key_orders
+        self.words: Provider = realism.kind_provider("words")
+        self._plans: dict[jsonschema_rs.CanonicalSchema, Draw] = {}
+        self._validators: dict[jsonschema_rs.CanonicalSchema, jsonschema_rs.Validator] = {}
+        self._builders: dict[CanonicalKind, Callable[[jsonschema_rs.CanonicalSchema], Draw]] = {
+            CanonicalKind.TRUE: lambda node: lambda rng, state, override: realistic_scalar(rng),
+            CanonicalKind.FALSE: lambda node: unsatisfiable,
+            CanonicalKind.CONST: self._const,
+            CanonicalKind.ENUM: self._enum,
+            CanonicalKind.MULTI_TYPE: lambda node: multi_type_plan(self, list(node.view().types)),
+            CanonicalKind.STRING: lambda node: string_plan(self, node),
+            CanonicalKind.INTEGER: lambda node: integer_plan(self, node),
+            CanonicalKind.NUMBER: lambda node: number_plan(self, node),
+            CanonicalKind.OBJECT: lambda node: object_plan(self, node),
+            CanonicalKind.ARRAY: lambda node: array_plan(self, node),
+            CanonicalKind.REFERENCE: lambda node: self.compile(self.target(node)),
+            CanonicalKind.ANY_OF: self._any_of,
+            CanonicalKind.ONE_OF: self._one_of,
+        }  # every other kind (NOT, ALL_OF, TYPED_GROUP, RAW) is drawn by hypothesis
+
+    def compile(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        plan = self._plans.get(node)
+        if plan is not None:
+            return plan
+        cell: list[Draw] = []
+
+        def pending(rng: Random, state: DrawState, override: Override | None) -> Any:
+            return cell[0](rng, state, override)
+
+        self._plans[node] = pending  # what a reference back into this node gets while it is compiled
+        builder = self._builders.get(node.kind, self.hard)
+        built = builder(node)
+        cell.append(built)
+        self._plans[node] = built
+        return built
+
+    def hard(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        """A plan that leaves the node to hypothesis."""
+        hypothesis = self.hypothesis
+        return lambda rng, state, override: hypothesis.draw(node, rng.getrandbits(63))
+
+    # -- what plans ask about nodes --------------------------------------------------------
+
+    def target(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.CanonicalSchema:
+        """The node a reference points to."""
+        uri = node.view().uri
+        if uri == "#":
+            return self.root
+        target = node.definition(uri)
+        if target is None:
+            raise RetryDraw(f"unresolvable reference {uri}")
+        return target
+
+    def resolved(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.CanonicalSchema:
+        """The node, with references followed."""
+        for _ in range(32):
+            if node.kind is not CanonicalKind.REFERENCE:
+                break
+            node = self.target(node)
+        return node
+
+    def resolved_kind(self, node: jsonschema_rs.CanonicalSchema) -> CanonicalKind:
+        return self.resolved(node).kind
+
+    @staticmethod
+    def is_null(node: jsonschema_rs.CanonicalSchema) -> bool:
+        if node.kind is CanonicalKind.CONST:
+            return node.view().value is None
+        return node.kind is CanonicalKind.MULTI_TYPE and list(node.view().types) == ["null"]
+
+    def validator(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.Validator:
+        compiled = self._validators.get(node)
+        if compiled is None:
+            compiled = jsonschema_rs.validator_for(node.to_json_schema(), validate_formats=True)
+            self._validators[node] = compiled
+        return compiled
+
+    # -- constants and combinations --------------------------------------------------------
+
+    def _const(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        value = node.view().value
+        return lambda rng, state, override: _copy(value)
+
+    def _enum(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        values = list(node.view().values)
+        return lambda rng, state, override: _copy(rng.choice(values))
+
+    def _any_of(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        """A branch: nulls now and then (containers rarely), what an override needs, small when deep."""
+        branches = [
+            branch for branch in node.view().branches if self.resolved_kind(branch) is not CanonicalKind.FALSE
+        ]
+        if not branches:
+            return unsatisfiable
+        plans = [self.compile(branch) for branch in branches]
+        kinds = [self.resolved_kind(branch) for branch in branches]
+        nulls = [index for index, branch in enumerate(branches) if self.is_null(branch)]
+        values = [index for index in range(len(branches)) if index not in nulls]
+        arrays = [index for index, kind in enumerate(kinds) if kind is CanonicalKind.ARRAY]
+        objects = [index for index, kind in enumerate(kinds) if kind is CanonicalKind.OBJECT]
+        small = nulls or [index for index, kind in enumerate(kinds) if kind not in _CONTAINERS] or values
+        containers = any(kinds[index] in _CONTAINERS for index in values)
+        null_rate = 1 - self.options.container_rate if containers else self.options.null_rate
+        max_depth = self.options.max_depth
+
+        def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
+            if override is not None and override.size is not None and arrays:
+                index = arrays[0]
+            elif override is not None and override.children and objects:
+                index = objects[0]
+            elif state.depth >= max_depth:
+                index = rng.choice(small)
+            elif not values or (nulls and rng.random() < null_rate):
+                index = nulls[0]
+            else:
+                index = rng.choice(values)
+            return plans[index](rng, state, override)
+
+        return draw
+
+    def _one_of(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        """A branch whose value no other branch admits (checked; hypothesis when none is found)."""
+        plans = [self.compile(branch) for branch in node.view().branches]
+        exactly_one = self.validator(node)
+        hard = self.hard(node)
+
+        def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
+            order = list(range(len(plans)))
+            rng.shuffle(order)
+            for index in order + order:
+                try:
+                    value = plans[index](rng, state, override)
+                except RetryDraw:
+                    continue
+                if exactly_one.is_valid(value):
+                    return value
+            return hard(rng, state, override)
+
+        return draw
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value)) if isinstance(value, (dict, list)) else value

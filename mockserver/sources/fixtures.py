@@ -1,0 +1,194 @@
+"""Fixture-backed answers: named responses, then datasets, from the fixture set of the active scenario.
+
+The active scenario is `X-Mock-Scenario` (or `mockserver serve --scenario`); an unknown name gets the
+mock's own 400 listing the scenarios. Named responses answer first: the one `Prefer: example=<name>`
+names, else the most specific one whose `match` fits (and whose status is `Prefer: code`, if given).
+Datasets then answer the operation's success response. `Prefer: dynamic=true` makes both step aside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mockserver.config import MockConfig
+from mockserver.datasets.binding import Reply
+from mockserver.datasets.predicates import plain
+from mockserver.fixture_files.checks import fixture_media_type
+from mockserver.fixture_files.named import CompiledResponse
+from mockserver.fixture_files.sets import FixtureSet, FixtureSets, load_fixture_sets
+from mockserver.negotiation import NegotiationError, response_key_for
+from mockserver.sources.base import Answer, AnswerContext, Source
+from mockserver.spec.model import Operation, Spec
+
+
+class NamedResponses:
+    """The source answering from named responses."""
+
+    def __init__(self, sets: FixtureSets) -> None:
+        self.sets = sets
+
+    def __call__(self, ctx: AnswerContext) -> Answer | None:
+        sets = self.sets.active(ctx.scenario)
+        preferences = ctx.preferences
+        if preferences.dynamic is True:
+            return None
+        if preferences.example is not None:
+            return self._by_name(ctx, sets, preferences.example)
+        request = ctx.request
+        for fixture_set in sets:
+            for response in fixture_set.responses.get(ctx.operation.key, ()):
+                if response.on_demand or preferences.code not in (None, response.status):
+                    continue
+                if response.fits(request.path, request.query, request.headers):
+                    return _named_answer(ctx, response, sets[0].delay_ms)
+        return None
+
+    def _by_name(self, ctx: AnswerContext, sets: tuple[FixtureSet, ...], name: str) -> Answer | None:
+        key = ctx.operation.key
+        code = ctx.preferences.code
+        response = next((found for s in sets if (found := s.named(key, name)) is not None), None)
+        if response is not None:
+            if code not in (None, response.status):
+                message = f"response {name!r} of {key} answers {response.status}, not {code}"
+                raise NegotiationError(400, message, _names(sets, key, code))
+            return _named_answer(ctx, response, sets[0].delay_ms)
+        examples = _spec_example_names(ctx.operation)
+        if name in examples:
+            return None  # one of the spec's own examples: the spec answers serve it
+        raise NegotiationError(404, f"{key} has no fixture or example named {name!r}",
+                               [*_names(sets, key, code), *examples])
+
+
+def _names(sets: tuple[FixtureSet, ...], key: str, code: int | None) -> list[str]:
+    names = [r.name for s in sets for r in s.responses.get(key, ()) if code in (None, r.status)]
+    return list(dict.fromkeys(names))
+
+
+def _spec_example_names(operation: Operation) -> list[str]:
+    names: dict[str, None] = {}
+    for response in operation.responses.values():
+        for media in response.content.values():
+            names.update(dict.fromkeys(media.examples))
+    return list(names)
+
+
+def _named_answer(ctx: AnswerContext, response: CompiledResponse, scenario_delay: int) -> Answer:
+    source = f"fixture:{response.name}"
+    delay = max(response.delay_ms, scenario_delay)
+    if not response.has_body:
+        answer = ctx.state.documented_answer(ctx.operation, response.status, source)
+        answer.headers.update(response.headers)
+        answer.delay_ms = delay
+        return answer
+    headers = dict(response.headers)
+    if response.fills_headers:
+        documented = ctx.operation.responses[response.response_key]
+        required = ctx.state.spec_answers.required_headers(ctx.operation, documented, ctx.generation)
+        headers = {**required, **headers}
+    return Answer(response.status, response.body, response.media_type, source, headers, delay,
+                  response.response_key)
+
+
+class DatasetAnswers:
+    """The source answering bound operations from the active set's dataset."""
+
+    def __init__(self, sets: FixtureSets, tenant_header: str | None) -> None:
+        self.sets = sets
+        self.tenant_header = tenant_header
+        self._declared_tenant_header: dict[str, str | None] = {}  # by operation key
+
+    def __call__(self, ctx: AnswerContext) -> Answer | None:
+        sets = self.sets.active(ctx.scenario)
+        preferences = ctx.preferences
+        dataset = sets[0].dataset
+        if dataset is None or preferences.dynamic is True or preferences.example is not None:
+            return None
+        key = ctx.operation.key
+        binding = dataset.bindings.get(key)
+        if binding is None or preferences.code not in (None, binding.status):
+            return None
+        params = RequestParams(ctx.request.path, ctx.request.query, ctx.request.headers)
+        reply = dataset.respond(key, params, self._tenant(ctx, key), ctx.scenario)
+        if reply is None:
+            return None
+        answer = _dataset_answer(ctx, reply)
+        answer.delay_ms = max(answer.delay_ms, sets[0].delay_ms)
+        return answer
+
+    def _tenant(self, ctx: AnswerContext, key: str) -> str | None:
+        """The tenant header's value: from the typed parameters when the operation declares it."""
+        if self.tenant_header is None:
+            return None
+        if key not in self._declared_tenant_header:
+            wanted = self.tenant_header.lower()
+            declared_headers = [p.name for p in ctx.operation.parameters if p.location == "header"]
+            found = next((name for name in declared_headers if name.lower() == wanted), None)
+            self._declared_tenant_header[key] = found
+        declared = self._declared_tenant_header[key]
+        if declared is not None:
+            value = ctx.request.headers.get(declared)
+            return None if value is None else str(value)
+        # An undeclared header is only visible when the context carries the raw request headers.
+        raw_headers: Mapping[str, str] | None = getattr(ctx, "headers", None)
+        return None if raw_headers is None else raw_headers.get(self.tenant_header)
+
+
+def _dataset_answer(ctx: AnswerContext, reply: Reply) -> Answer:
+    operation = ctx.operation
+    if reply.mock_error is not None:
+        from mockserver.app import mock_error  # the app imports this module; import it on first use
+
+        answer = mock_error(reply.status, reply.mock_error)
+        answer.source = reply.source
+        return answer
+    if reply.documented:
+        return ctx.state.documented_answer(operation, reply.status, reply.source, reply.body)
+    key, media_type = reply.response_key, reply.media_type
+    if key is None:
+        key = response_key_for(operation, reply.status)
+        media_type = None if key is None else fixture_media_type(operation, key, None)
+    return Answer(reply.status, reply.body, media_type, reply.source, dict(reply.headers), response_key=key)
+
+
+class RequestParams(Mapping[str, Any]):
+    """A request's typed parameters by their spec names, valued as records hold them.
+
+    Path parameters win over query parameters, which win over headers. Values are converted when read,
+    so a binding pays only for the parameters it looks at.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, path: Mapping[str, Any], query: Mapping[str, Any], headers: Mapping[str, Any]) -> None:
+        self._values = {**headers, **query, **path}
+
+    def __getitem__(self, name: str) -> Any:
+        return plain(self._values[name])
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._values.get(name, _ABSENT)
+        if value is _ABSENT:
+            return default
+        return value if type(value) in _SCALARS else plain(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+_ABSENT = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def load_fixture_sources(spec: Spec, fixtures_dir: Path | None, config: MockConfig,
+                         generator: Any) -> list[Source]:
+    """Every source the fixtures folder defines, in the order they are consulted.
+
+    Raises LoadError listing every problem of every fixture file.
+    """
+    sets = load_fixture_sets(spec, fixtures_dir, config.tenant_header)
+    return [NamedResponses(sets), DatasetAnswers(sets, config.tenant_header)]

@@ -1,0 +1,186 @@
+"""`load_spec`: a file or a directory of OpenAPI slices to a `Spec`, or a `LoadError` listing every problem.
+
+The steps: read each document (`files`), make every `$ref` local (`refs`), merge the slices (`merge`),
+check every reference target, optionally validate with openapi-spec-validator (`checks`), convert
+OpenAPI 3.0 schemas to JSON Schema 2020-12 (`convert`), index the operations (`index`) and keep those
+whose schemas are valid JSON Schema (`schemas`), so that every `schema_pointer` compiles.
+
+Problems that make the spec unusable (unreadable files, parse errors, duplicates, conflicting components,
+dangling references, documents that are not OpenAPI 3.0/3.1) always raise. Validation findings and
+skipped operations are warnings, unless `strict` makes them errors too.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mockserver.problems import LoadError, Problem, join_pointer
+from mockserver.spec.checks import validate_document
+from mockserver.spec.convert import convert_openapi30_schemas
+from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
+from mockserver.spec.index import base_path, index_operations
+from mockserver.spec.merge import Merged, Slice, merge_slices
+from mockserver.spec.model import Spec
+from mockserver.spec.refs import EXTERNAL_ROOT, RefResolver, check_targets
+from mockserver.spec.schemas import drop_operations_with_invalid_schemas
+
+_SUPPORTED_VERSION = re.compile(r"^3\.[01]\.\d+(?:-[0-9A-Za-z.-]+)?$")
+
+
+def load_spec(path: str | os.PathLike[str], *, validate: bool = True, strict: bool = False) -> Spec:
+    """Load the OpenAPI document at `path`, or every top-level `*.json`/`*.yaml`/`*.yml` file of a directory.
+
+    Raises LoadError carrying every problem found; never any other exception for bad input.
+    """
+    try:
+        with _garbage_collection_paused():
+            return _load(Path(path), str(path), validate=validate, strict=strict)
+    except LoadError:
+        raise
+    # A last resort so that no input can end in a traceback: name the spec and what went wrong.
+    except Exception as exc:
+        problem = Problem(str(path), "", f"cannot load the spec ({type(exc).__name__}: {exc})")
+        raise LoadError([problem]) from exc
+
+
+@contextmanager
+def _garbage_collection_paused() -> Iterator[None]:
+    """Parsing creates millions of objects and no cycles: collecting while loading is wasted time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
+    slices = _read_slices(path, display)
+    merged, sources = _merge(slices, path, display)
+    lines = LineFinder({source.display: source.path for source in sources})
+    if merged.problems:
+        raise LoadError(lines.with_lines(merged.problems))
+
+    document, locate = merged.document, merged.origins.locate
+    version = slices[0].version
+    warnings = [warning for source in sources for warning in source.warnings]
+    if validate:
+        warnings += validate_document(document, version, locate)
+    if version.startswith("3.0"):
+        convert_openapi30_schemas(document)
+    operations, skipped = index_operations(document, locate)
+    operations, unusable = drop_operations_with_invalid_schemas(document, operations, locate)
+    warnings = lines.with_lines(warnings + skipped + unusable)
+    if strict and warnings:
+        raise LoadError(warnings)
+    return Spec(
+        document=document,
+        operations=tuple(operations),
+        openapi_version=version,
+        base_path=base_path(document),
+        files=tuple(source.display for source in sources),
+        warnings=tuple(warnings),
+    )
+
+
+def _merge(slices: list[Slice], path: Path, display: str) -> tuple[Merged, list[SourceFile]]:
+    """One document with only local references, its problems, and every file it was made of."""
+    root_dir = (path if path.is_dir() else path.parent).absolute()
+    resolver = RefResolver(root_dir)
+    for piece in slices:
+        resolver.rewrite(piece.source)
+    merged = merge_slices(slices, resolver.embedded, title_for_many=root_dir.name or display)
+    for key, file in resolver.origin_of_embedded().items():
+        merged.origins.add(join_pointer(EXTERNAL_ROOT, key), file, "")
+    merged.problems[:0] = resolver.problems
+    merged.problems += check_targets(merged.document, resolver.sites)
+    return merged, [piece.source for piece in slices] + resolver.external_files
+
+
+def _read_slices(path: Path, display: str) -> list[Slice]:
+    """Read and check every document; raise with all the problems of all of them."""
+    slices: list[Slice] = []
+    problems: list[Problem] = []
+    for file_path, file_display in _document_files(path, display):
+        try:
+            source = read_source(file_path.absolute(), file_display)
+        except FileReadError as exc:
+            problems.append(exc.problem)
+            continue
+        version_or_problem = _openapi_version(source)
+        if isinstance(version_or_problem, Problem):
+            problems.append(version_or_problem)
+        else:
+            slices.append(Slice(source, version_or_problem))
+    problems += _mixed_versions(slices)
+    if problems:
+        raise LoadError(problems)
+    return slices
+
+
+def _document_files(path: Path, display: str) -> list[tuple[Path, str]]:
+    if path.is_dir():
+        files = sorted((entry for entry in path.iterdir() if _is_document(entry)), key=lambda e: e.name)
+        if not files:
+            message = "no OpenAPI documents here: expected *.json, *.yaml or *.yml files at its top level"
+            raise LoadError([Problem(display, "", message)])
+        return [(entry, os.path.join(display, entry.name)) for entry in files]
+    if not path.exists():
+        raise LoadError([Problem(display, "", "no such file or directory")])
+    return [(path, display)]
+
+
+def _is_document(entry: Path) -> bool:
+    """A top-level spec file: JSON or YAML, and not hidden (editor and tool files start with a dot)."""
+    return entry.is_file() and entry.suffix.lower() in DOCUMENT_SUFFIXES and not entry.name.startswith(".")
+
+
+def _openapi_version(source: SourceFile) -> str | Problem:
+    data, file = source.data, source.display
+    if not isinstance(data, dict):
+        return Problem(file, "", f"an OpenAPI document must be an object, but this file holds {_kind(data)}")
+    if "swagger" in data:
+        return Problem(file, "/swagger", f"Swagger {data['swagger']} is not supported: convert it to "
+                                         "OpenAPI 3 (for example with https://converter.swagger.io)")
+    if "openapi" not in data:
+        return Problem(file, "", "not an OpenAPI document: the 'openapi' field is missing "
+                                 "(for example `openapi: 3.1.0`)")
+    version = data["openapi"]
+    if not isinstance(version, str):
+        return Problem(file, "/openapi", f"openapi must be a version string such as \"3.1.0\" "
+                                         f"(quoted in YAML), found {version!r}")
+    if not _SUPPORTED_VERSION.match(version):
+        return Problem(file, "/openapi", f"OpenAPI {version} is not supported: "
+                                         "only OpenAPI 3.0.x and 3.1.x documents are")
+    return version
+
+
+def _mixed_versions(slices: list[Slice]) -> list[Problem]:
+    if not slices:
+        return []
+    first = slices[0]
+    return [
+        Problem(piece.file, "/openapi", f"declares OpenAPI {piece.version} but {first.file} declares "
+                                        f"{first.version}: all documents must be 3.0 or all 3.1")
+        for piece in slices[1:]
+        if piece.version[:4] != first.version[:4]
+    ]
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, (int, float)):
+        return "a number"
+    return "nothing" if data is None else type(data).__name__

@@ -1,0 +1,176 @@
+"""The mock's runtime state: response overrides, the current scenario and the bounded request journal.
+
+The pytest plugin and the admin API drive the same object, so a test and a browser see one behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.negotiation import response_key_for
+from mockserver.sources.base import Answer, AnswerContext
+from mockserver.spec.model import Operation, Spec
+
+DEFAULT_JOURNAL_SIZE = 1000
+
+
+class OverrideError(ValueError):
+    """An override the spec cannot honour: unknown operation, undocumented status, or invalid body."""
+
+
+@dataclass
+class Override:
+    operation_key: str
+    status: int
+    json: Any
+    headers: dict[str, str]
+    media_type: str | None
+    times: int | None  # None: until reset
+    used: int = 0
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the mock answered."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: dict[str, str]
+    body: bytes
+    operation: str | None  # "METHOD /path" of the operation, None when no route matched
+    operation_id: str | None
+    status: int
+    source: str
+    duration_ms: float
+    time: float
+
+    def json(self) -> Any:
+        import orjson
+
+        return orjson.loads(self.body) if self.body else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": [list(pair) for pair in self.query],
+            "headers": self.headers,
+            "body": self.body.decode("utf-8", "replace"),
+            "operation": self.operation,
+            "operation_id": self.operation_id,
+            "status": self.status,
+            "source": self.source,
+            "duration_ms": round(self.duration_ms, 3),
+            "time": self.time,
+        }
+
+
+@dataclass
+class MockState:
+    spec: Spec
+    default_scenario: str | None = None
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    scenario: str | None = None
+    overrides: list[Override] = field(default_factory=list)
+    journal: deque[JournalEntry] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.journal = deque(maxlen=self.journal_size)
+        self.scenario = self.default_scenario
+
+    def operation(self, name: str) -> Operation:
+        operation = self.spec.find_operation(name)
+        if operation is None:
+            known = ", ".join(op.operation_id or op.key for op in self.spec.operations)
+            raise OverrideError(f"unknown operation {name!r}; known operations: {known}")
+        return operation
+
+    def add_override(
+        self,
+        operation_name: str,
+        *,
+        status: int = 200,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+    ) -> Override:
+        """Answer `operation_name` with this response (the next `times` calls, or until reset)."""
+        operation = self.operation(operation_name)
+        key = response_key_for(operation, status)
+        if key is None:
+            documented = ", ".join(sorted(operation.responses)) or "none"
+            raise OverrideError(f"{operation.key} documents no response {status} (documented: {documented})")
+        media = next(iter(operation.responses[key].content.values()), None)
+        if json is not None and media is not None and media.schema_pointer is not None:
+            errors = [
+                f"{'/'.join(map(str, e.instance_path)) or '/'}: {e.message}"
+                for e in self.spec.validator(media.schema_pointer).iter_errors(json)
+            ]
+            if errors:
+                raise OverrideError(
+                    f"override body for {operation.key} {status} violates the spec: " + "; ".join(errors[:5])
+                )
+        override = Override(
+            operation.key, status, json, dict(headers or {}), media.media_type if media else None, times
+        )
+        with self._lock:
+            self.overrides.append(override)
+        return override
+
+    def take_override(self, operation: Operation) -> Override | None:
+        with self._lock:
+            for override in reversed(self.overrides):
+                if override.operation_key != operation.key:
+                    continue
+                override.used += 1
+                if override.times is not None and override.used >= override.times:
+                    self.overrides.remove(override)
+                return override
+        return None
+
+    def record(self, entry: JournalEntry) -> None:
+        self.journal.append(entry)
+
+    def calls(self, operation: str | None = None) -> list[JournalEntry]:
+        """Recorded requests, oldest first; only those of one operation when named."""
+        entries = list(self.journal)
+        if operation is None:
+            return entries
+        key = self.operation(operation).key
+        return [entry for entry in entries if entry.operation == key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.overrides.clear()
+            self.journal.clear()
+            self.scenario = self.default_scenario
+
+
+def override_source(state: MockState):
+    """A source answering from the state's overrides; it runs before every other source."""
+
+    def answer(ctx: AnswerContext) -> Answer | None:
+        override = state.take_override(ctx.operation)
+        if override is None:
+            return None
+        if override.json is None and override.media_type is not None and ctx.state is not None:
+            # No body given: the one the spec documents (or a generated one) for that status.
+            documented = ctx.state.documented_answer(ctx.operation, override.status, "override")
+            documented.headers.update(override.headers)
+            return documented
+        body = override.json
+        return Answer(
+            override.status,
+            body,
+            override.media_type if body is not None else None,
+            "override",
+            dict(override.headers),
+            response_key=str(override.status),
+        )
+
+    return answer

@@ -1,0 +1,394 @@
+"""Driving a mock from tests: a threaded uvicorn server, an in-process transport, and the per-test handle.
+
+The pytest plugin builds on these; they work without pytest too (`with MockServer(app) as server: ...`).
+A `MockAPI` talks to one `MockApp` either over a real socket (`MockServer`) or in-process
+(`InProcessMock`, an httpx ASGI transport); both paths run the same app, so they answer the same bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+import httpx
+import uvicorn
+
+from mockserver.state import JournalEntry, Override, OverrideError
+
+if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
+
+    from mockserver.app import MockApp
+    from mockserver.config import HeaderRule
+    from mockserver.spec.model import Spec
+
+LOOPBACK = "127.0.0.1"
+IN_PROCESS_ORIGIN = "http://mockserver.test"
+DEFAULT_TOKEN = "mockserver-token"
+DEFAULT_BASIC_CREDENTIALS = "mockserver:mockserver"
+START_TIMEOUT_SECONDS = 10.0
+
+
+class MockServerError(RuntimeError):
+    """The threaded server could not start."""
+
+
+class MockBackend(Protocol):
+    """One way into a mock app: its base URL and the transports an httpx client needs to reach it."""
+
+    app: MockApp
+
+    @property
+    def url(self) -> str: ...
+
+    def transport(self) -> httpx.BaseTransport | None: ...
+
+    def async_transport(self) -> httpx.AsyncBaseTransport | None: ...
+
+
+class _NotifyingServer(uvicorn.Server):
+    """A uvicorn server that sets an event once it listens."""
+
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
+class MockServer:
+    """A mock app served by uvicorn on a free loopback port, in a background thread."""
+
+    def __init__(self, app: MockApp, host: str = LOOPBACK) -> None:
+        self.app = app
+        self.host = host
+        self.port: int | None = None
+        self._server: _NotifyingServer | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<MockServer {self.url if self.port is not None else 'not started'}>"
+
+    @property
+    def origin(self) -> str:
+        if self.port is None:
+            raise MockServerError("the mock server is not started")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, including the spec's base path (`servers[0].url`)."""
+        return self.origin + self.app.spec.base_path
+
+    def transport(self) -> httpx.BaseTransport | None:
+        return None  # httpx's default HTTP transport
+
+    def async_transport(self) -> httpx.AsyncBaseTransport | None:
+        return None
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> MockServer:
+        """Listen on a free port (bound here, so no other process can take it first) and serve."""
+        if self._thread is not None:
+            return self
+        self._ready.clear()
+        self._error = None
+        self._socket = _bind_free_port(self.host)
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
+                                lifespan="off", timeout_graceful_shutdown=1)
+        self._server = _NotifyingServer(config, self._ready)
+        self._thread = threading.Thread(target=self._serve, name=f"mockserver:{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None:
+            self.stop()
+            raise MockServerError(f"the mock server did not start on {self.host}:{self.port}: "
+                                  f"{self._error or 'timed out'}")
+        return self
+
+    def _serve(self) -> None:
+        assert self._server is not None
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException as error:  # uvicorn exits with SystemExit when start-up fails
+            self._error = error
+        finally:
+            self._ready.set()
+
+    def stop(self) -> None:
+        if self._thread is None or self._server is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=START_TIMEOUT_SECONDS)
+        if self._socket is not None:
+            self._socket.close()
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _bind_free_port(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+class InProcessMock:
+    """A mock app reached without a socket: httpx's ASGI transport, plus a sync twin for `httpx.Client`."""
+
+    def __init__(self, app: MockApp, origin: str = IN_PROCESS_ORIGIN) -> None:
+        self.app = app
+        self.origin = origin
+        self._portal: BlockingPortal | None = None
+        self._portal_context: contextlib.AbstractContextManager[BlockingPortal] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.app.spec.base_path
+
+    def transport(self) -> httpx.BaseTransport:
+        return SyncASGITransport(self.app, self._event_loop())
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=self.app)
+
+    def _event_loop(self) -> BlockingPortal:
+        """One event loop thread per in-process mock, started on first use, shared by every sync client."""
+        from anyio.from_thread import start_blocking_portal
+
+        with self._lock:
+            if self._portal is None:
+                self._portal_context = start_blocking_portal()
+                self._portal = self._portal_context.__enter__()
+            return self._portal
+
+    def close(self) -> None:
+        with self._lock:
+            if self._portal_context is not None:
+                self._portal_context.__exit__(None, None, None)
+            self._portal = self._portal_context = None
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """A sync httpx transport that runs an ASGI app on an event loop thread (httpx's own is async-only)."""
+
+    def __init__(self, app: Any, portal: BlockingPortal) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a sync body stream becomes bytes, which the async transport can read too
+        return self._portal.call(self._handle, request)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content,
+                              extensions=response.extensions)
+
+
+@dataclass
+class ClientDefaults:
+    """What a client sends by default so that the mock's auth checks pass."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def put(self, location: str, name: str, value: str) -> None:
+        """Set a credential unless one is already set for that name (earlier sources win)."""
+        target = {"header": self.headers, "query": self.params, "cookie": self.cookies}.get(location)
+        if target is None:
+            return
+        if location == "header":
+            if name.lower() in {key.lower() for key in target}:
+                return
+        elif name in target:
+            return
+        target[name] = value
+
+
+def default_credentials(app: MockApp, token: str = DEFAULT_TOKEN) -> ClientDefaults:
+    """Credentials that satisfy the app's configured header rules and the spec's security schemes."""
+    defaults = ClientDefaults()
+    for rule in app.config.auth:
+        value = _rule_value(rule, token)
+        if value is not None:
+            defaults.put("header", rule.header, value)
+    for scheme in _required_schemes(app.spec):
+        credential = _scheme_credential(scheme, token)
+        if credential is not None:
+            defaults.put(*credential)
+    return defaults
+
+
+def _rule_value(rule: HeaderRule, token: str) -> str | None:
+    if rule.scheme:
+        return f"{rule.scheme.capitalize()} {token}"
+    if rule.format == "uuid":
+        # Stable across runs, so a failing test replays with the same value.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mockserver:{rule.header.lower()}"))
+    if rule.pattern:
+        return None  # no generic value fits an arbitrary pattern: configure one
+    return token
+
+
+def _required_schemes(spec: Spec) -> list[Mapping[str, Any]]:
+    """The schemes of each operation's first security alternative, each once, in spec order."""
+    names: dict[str, None] = {}
+    for operation in spec.operations:
+        requirements = operation.security
+        if requirements and all(requirements):
+            names.update(dict.fromkeys(requirements[0]))
+    schemes = spec.security_schemes
+    return [schemes[name] for name in names if name in schemes]
+
+
+def _scheme_credential(scheme: Mapping[str, Any], token: str) -> tuple[str, str, str] | None:
+    kind = str(scheme.get("type", "")).lower()
+    if kind == "http":
+        name = str(scheme.get("scheme", "bearer")).lower()
+        if name == "basic":
+            encoded = base64.b64encode(DEFAULT_BASIC_CREDENTIALS.encode()).decode()
+            return "header", "Authorization", f"Basic {encoded}"
+        return "header", "Authorization", f"{name.capitalize()} {token}"
+    if kind == "apikey":
+        return str(scheme.get("in", "header")).lower(), str(scheme.get("name", "")), token
+    if kind in ("oauth2", "openidconnect"):
+        return "header", "Authorization", f"Bearer {token}"
+    return None
+
+
+class MockAPI:
+    """The per-test handle on a mock: clients, overrides, the scenario and the request journal."""
+
+    def __init__(self, backend: MockBackend, headers: Mapping[str, str] | None = None) -> None:
+        self._backend = backend
+        self._defaults = default_credentials(backend.app)
+        merged = httpx.Headers(self._defaults.headers)
+        merged.update(headers or {})
+        self.headers: dict[str, str] = dict(merged.items())
+        self._clients: list[httpx.Client] = []
+
+    def __repr__(self) -> str:
+        return f"<MockAPI {self.url}>"
+
+    @property
+    def url(self) -> str:
+        """The mock's base URL (with the spec's base path); a fake origin in in-process mode."""
+        return self._backend.url
+
+    @property
+    def app(self) -> MockApp:
+        return self._backend.app
+
+    def client(self, headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client with the base URL and the default auth headers (`headers` adds or replaces)."""
+        client = httpx.Client(transport=self._backend.transport(), **self._client_options(headers, kwargs))
+        self._clients.append(client)
+        return client
+
+    def async_client(self, headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        """The async twin of `client()`."""
+        return httpx.AsyncClient(transport=self._backend.async_transport(),
+                                 **self._client_options(headers, kwargs))
+
+    def _client_options(self, headers: Mapping[str, str] | None, extra: dict[str, Any]) -> dict[str, Any]:
+        merged = httpx.Headers(self.headers)
+        merged.update(headers or {})
+        options: dict[str, Any] = {
+            "base_url": self.url,
+            "headers": merged,
+            "params": dict(self._defaults.params),
+            "cookies": dict(self._defaults.cookies),
+        }
+        options.update(extra)
+        return options
+
+    def scenario(self, name: str | None) -> None:
+        """Serve scenario `name` until the end of the test (None: the default scenario)."""
+        state = self.app.state
+        state.scenario = name if name is not None else state.default_scenario
+
+    def override(
+        self,
+        operation: str,
+        status: int = 200,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        times: int | None = None,
+    ) -> Override:
+        """Answer `operation` (operationId or `METHOD /path`) with this response, for the next `times`
+        calls or until the end of the test. Without `json`: the body documented (or generated) for `status`.
+        """
+        __tracebackhide__ = True
+        try:
+            return self.app.state.add_override(operation, status=status, json=json,
+                                               headers=dict(headers or {}), times=times)
+        except OverrideError as error:
+            problem = str(error)  # failed outside the handler, so the report has no chained traceback
+        _fail(f"mock_api.override({operation!r}, status={status}): {problem}")
+
+    def calls(self, operation: str | None = None) -> list[JournalEntry]:
+        """The requests the mock answered during this test, oldest first; only one operation's when named."""
+        __tracebackhide__ = True
+        try:
+            return self.app.state.calls(operation)
+        except OverrideError as error:
+            problem = str(error)
+        _fail(f"mock_api.calls({operation!r}): {problem}")
+
+    def assert_called(self, operation: str, times: int | None = None) -> list[JournalEntry]:
+        """Fail unless `operation` was called (exactly `times` times when given); returns those calls."""
+        __tracebackhide__ = True
+        calls = self.calls(operation)
+        if times is None and not calls:
+            raise AssertionError(f"{operation} was never called; {_describe(self.calls())}")
+        if times is not None and len(calls) != times:
+            raise AssertionError(f"{operation} was called {len(calls)} time(s), expected {times}; "
+                                 f"{_describe(self.calls())}")
+        return calls
+
+    def reset(self) -> None:
+        """Forget overrides, the scenario and the journal."""
+        self.app.state.reset()
+
+    def close(self) -> None:
+        """Close the sync clients this handle made (close async ones with `async with`)."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+
+
+def _describe(entries: Iterable[JournalEntry], limit: int = 10) -> str:
+    lines = [f"{entry.method} {entry.path} -> {entry.status}" for entry in entries]
+    if not lines:
+        return "the mock received no request"
+    shown = "\n  ".join(lines[-limit:])
+    more = f" (last {limit} of {len(lines)})" if len(lines) > limit else ""
+    return f"the mock received{more}:\n  {shown}"
+
+
+def _fail(message: str) -> NoReturn:
+    __tracebackhide__ = True
+    try:
+        import pytest
+    except ImportError:
+        raise AssertionError(message) from None
+    pytest.fail(message)

@@ -1,0 +1,208 @@
+"""Compiled checks of one value against one schema: pydantic where the schema translates, else jsonschema_rs.
+
+A checker takes the raw value (strings from the URL or headers, or parsed JSON) and the `loc` prefix
+of its errors, and returns the coerced value and the error items.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import jsonschema_rs
+from pydantic import BaseModel, PydanticSchemaGenerationError, PydanticUserError, ValidationError
+from pydantic_core import SchemaError
+
+from mockserver.validation.errors import ErrorItem, Loc, from_pydantic, from_schema_errors
+from mockserver.validation.pydantic_types import TypeBuilder, Untranslatable, adapter_for
+from mockserver.validation.refs import combined_schemas, resolver, schema_validator
+
+if TYPE_CHECKING:
+    from mockserver.spec.model import Spec
+
+# Anything pydantic may raise while building a validator from a translated type.
+_BUILD_ERRORS = (
+    Untranslatable,
+    PydanticUserError,
+    PydanticSchemaGenerationError,
+    SchemaError,
+    TypeError,
+    ValueError,
+)
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
+_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
+
+
+class Checker(Protocol):
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]: ...
+
+
+class PydanticChecker:
+    """Validates with a pydantic TypeAdapter in lax python mode, exactly as FastAPI does."""
+
+    def __init__(self, annotation: Any) -> None:
+        self._adapter = adapter_for(annotation)
+        self._has_models = _mentions_model(annotation)
+
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        try:
+            value = self._adapter.validate_python(raw, from_attributes=True)
+        except ValidationError as error:
+            return None, from_pydantic(error, loc)
+        if self._has_models:
+            value = self._adapter.dump_python(value, by_alias=True, exclude_unset=True)
+        return value, []
+
+
+class SchemaChecker:
+    """Validates with jsonschema_rs; raw strings are first coerced to the types the schema allows."""
+
+    def __init__(
+        self, spec: Spec, validator: jsonschema_rs.Validator, schema: Any, *, from_strings: bool
+    ) -> None:
+        self._validator = validator
+        self._schema = schema
+        self._resolve = resolver(spec.resolve_pointer)
+        self._from_strings = from_strings
+        self._read_only = ReadOnlyProperties(spec)
+
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        value = coerce_strings(raw, self._schema, self._resolve) if self._from_strings else raw
+        if self._validator.is_valid(value):
+            return value, []
+        if value != raw and self._validator.is_valid(raw):
+            return raw, []  # a string that looked like a number, where the schema also takes strings
+        return value, from_schema_errors(self._validator.iter_errors(value), loc, self._read_only)
+
+
+class AnyValue:
+    """Accepts everything (no schema, or one that cannot be compiled)."""
+
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        return raw, []
+
+
+def compile_checker(
+    spec: Spec, builder: TypeBuilder, schema: Any, schema_pointer: str | None, *, from_strings: bool
+) -> Checker:
+    """The fastest faithful checker for `schema` (which lives at `schema_pointer` in the spec)."""
+    if schema is None:
+        return AnyValue()
+    try:
+        return PydanticChecker(builder.build(schema))
+    except _BUILD_ERRORS:
+        pass
+    if schema_pointer is None:
+        return AnyValue()
+    try:
+        validator = schema_validator(spec, schema_pointer)
+    except (jsonschema_rs.ValidationError, ValueError):
+        return AnyValue()  # the spec check reports broken schemas; a request must still get an answer
+    return SchemaChecker(spec, validator, schema, from_strings=from_strings)
+
+
+class ReadOnlyProperties:
+    """Tells whether a property that a `required` keyword asks for is readOnly (so it may be absent)."""
+
+    def __init__(self, spec: Spec) -> None:
+        self._spec = spec
+        self._builder = TypeBuilder(spec.resolve_pointer)
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, required_pointer: str, name: str) -> bool:
+        key = (required_pointer, name)
+        if key not in self._known:
+            self._known[key] = self._is_read_only(required_pointer, name)
+        return self._known[key]
+
+    def _is_read_only(self, required_pointer: str, name: str) -> bool:
+        parent = required_pointer.rpartition("/")[0]
+        try:
+            properties = self._spec.resolve_pointer(parent).get("properties", {})
+        except (KeyError, IndexError, ValueError, AttributeError):
+            return False
+        return self._builder.is_read_only(properties.get(name))
+
+
+def coerce_strings(raw: Any, schema: Any, resolve: Callable[[Any], Any]) -> Any:
+    """Turn the strings of a URL or header value into the non-string JSON types `schema` allows."""
+    schema = resolve(schema)
+    if isinstance(raw, list):
+        items = _first_in(schema, resolve, "items")
+        return [coerce_strings(item, items, resolve) for item in raw]
+    if isinstance(raw, dict):
+        properties = _first_in(schema, resolve, "properties") or {}
+        extra = _first_in(schema, resolve, "additionalProperties")
+        return {key: coerce_strings(value, properties.get(key, extra), resolve) for key, value in raw.items()}
+    if isinstance(raw, str):
+        return _coerce_string(raw, allowed_types(schema, resolve))
+    return raw
+
+
+def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
+    """The JSON types a schema admits, looking through `$ref`, combinators and enums."""
+    types: set[str] = set()
+    for variant in combined_schemas(resolve, schema):
+        declared = variant.get("type")
+        types.update(
+            declared if isinstance(declared, list) else [declared] if isinstance(declared, str) else []
+        )
+        values = variant.get("enum") if isinstance(variant.get("enum"), list) else []
+        types.update(
+            _json_type(value) for value in [*values, *([variant["const"]] if "const" in variant else [])]
+        )
+    return types
+
+
+def _coerce_string(raw: str, types: set[str]) -> Any:
+    """The typed reading of `raw` when the schema admits one (the caller retries the raw string)."""
+    text = raw.strip()
+    if "integer" in types and _INTEGER.fullmatch(text):
+        return int(text)
+    if "number" in types:
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            return int(number) if number.is_integer() and _INTEGER.fullmatch(text) else number
+    if "boolean" in types and text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    if "null" in types and text in ("", "null"):
+        return None
+    if types & {"object", "array"} and text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return raw
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if value is None:
+        return "null"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "string")
+
+
+def _first_in(schema: Any, resolve: Callable[[Any], Any], keyword: str) -> Any:
+    """`schema[keyword]`, or the first one found in the schemas it combines."""
+    return next(
+        (variant[keyword] for variant in combined_schemas(resolve, schema) if keyword in variant), None
+    )
+
+
+def _mentions_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_mentions_model(argument) for argument in typing.get_args(annotation))

@@ -1,0 +1,309 @@
+"""Parameters: reading raw values per OpenAPI style, then coercing and checking them as FastAPI does.
+
+Each parameter is compiled once into a `ParameterRule`: a reader (location + style + explode + the
+shape of its schema) and a checker (see checkers.py). Reading never fails: a value that does not fit
+the style is handed to the checker as it is, which reports it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from starlette.datastructures import Headers
+
+from mockserver.validation.checkers import Checker, compile_checker
+from mockserver.validation.errors import ErrorItem, missing
+from mockserver.validation.pydantic_types import TypeBuilder
+from mockserver.validation.refs import combined_schemas, resolver
+
+if TYPE_CHECKING:
+    from mockserver.spec.model import Parameter, Spec
+
+Shape = Literal["scalar", "array", "object"]
+LOCATION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+class PlainHeaders:
+    """A plain mapping of headers read like starlette's `Headers` (names are case-insensitive)."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._values = {name.lower(): value for name, value in headers.items()}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name.lower(), default)
+
+    def getlist(self, name: str) -> list[str]:
+        value = self._values.get(name.lower())
+        return [] if value is None else [value]
+
+
+@dataclass
+class RawSources:
+    """The request's parameter sources, indexed once per request."""
+
+    path: Mapping[str, str]
+    query: dict[str, list[str]]  # every value of each key, in order
+    query_pairs: list[tuple[str, str]]
+    headers: Headers | PlainHeaders
+    cookies: Mapping[str, str]
+
+    @classmethod
+    def build(
+        cls,
+        path: Mapping[str, str],
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        cookies: Mapping[str, str],
+    ) -> RawSources:
+        by_key: dict[str, list[str]] = {}
+        for key, value in query:
+            by_key.setdefault(key, []).append(value)
+        if not isinstance(headers, Headers):
+            headers = PlainHeaders(headers)
+        return cls(path, by_key, query, headers, cookies)
+
+
+Reader = Callable[[RawSources], Any]
+
+
+@dataclass(frozen=True)
+class ParameterRule:
+    """One compiled parameter: where and how to read it, how to check it, what to do when it is absent."""
+
+    name: str
+    location: str
+    required: bool
+    default: Any  # ABSENT when the schema has none
+    read: Reader
+    checker: Checker
+
+    def apply(self, sources: RawSources, into: dict[str, Any], errors: list[ErrorItem]) -> None:
+        """Read, check and store this parameter's value (or its default), or append its errors."""
+        loc = (self.location, self.name)
+        raw = self.read(sources)
+        if raw is ABSENT:
+            if self.required:
+                errors.append(missing(loc))
+            elif self.default is not ABSENT:
+                into[self.name] = (
+                    copy.deepcopy(self.default) if isinstance(self.default, (dict, list)) else self.default
+                )
+            return
+        value, found = self.checker.check(raw, loc)
+        if found:
+            errors.extend(found)
+        else:
+            into[self.name] = value
+
+
+def compile_parameters(
+    spec: Spec, parameters: tuple[Parameter, ...], builder: TypeBuilder
+) -> list[ParameterRule]:
+    """Rules for all parameters, in FastAPI's error order: path, query, header, cookie (spec order within)."""
+    ordered = sorted(parameters, key=lambda parameter: LOCATION_ORDER.get(parameter.location, 9))
+    query_names = frozenset(p.name for p in parameters if p.location == "query")
+    return [compile_parameter(spec, parameter, builder, query_names) for parameter in ordered]
+
+
+def compile_parameter(
+    spec: Spec, parameter: Parameter, builder: TypeBuilder, query_names: frozenset[str] = frozenset()
+) -> ParameterRule:
+    resolve = resolver(spec.resolve_pointer)
+    shape = value_shape(parameter.schema, resolve)
+    read = make_reader(
+        parameter, shape, _property_names(parameter.schema, resolve), query_names - {parameter.name}
+    )
+    checker = compile_checker(spec, builder, parameter.schema, parameter.schema_pointer, from_strings=True)
+    required = parameter.required or parameter.location == "path"
+    return ParameterRule(
+        parameter.name, parameter.location, required, schema_default(parameter.schema, resolve), read, checker
+    )
+
+
+def schema_default(schema: Any, resolve: Callable[[Any], Any]) -> Any:
+    """The `default` of a schema (beside or behind its `$ref`), or ABSENT."""
+    if isinstance(schema, dict) and "default" in schema:
+        return schema["default"]
+    target = resolve(schema)
+    if target is not schema and isinstance(target, dict) and "default" in target:
+        return target["default"]
+    return ABSENT
+
+
+def value_shape(schema: Any, resolve: Callable[[Any], Any]) -> Shape:
+    """Whether values of `schema` are arrays, objects or scalars (through `$ref`s and nullable unions)."""
+    shapes: set[str] = set()
+    for variant in combined_schemas(resolve, schema):
+        declared = variant.get("type")
+        shapes.update(declared if isinstance(declared, list) else [declared])
+        if "properties" in variant:
+            shapes.add("object")
+    if "array" in shapes:
+        return "array"  # like FastAPI: a union with a list is read as a list
+    return "object" if "object" in shapes else "scalar"
+
+
+def _property_names(schema: Any, resolve: Callable[[Any], Any]) -> frozenset[str]:
+    names: set[str] = set()
+    for variant in combined_schemas(resolve, schema):
+        properties = variant.get("properties")
+        names.update(properties if isinstance(properties, dict) else ())
+    return frozenset(names)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Readers
+
+
+def make_reader(
+    parameter: Parameter, shape: Shape, properties: frozenset[str], other_query: frozenset[str]
+) -> Reader:
+    """The function that extracts this parameter's raw value (str, list or dict of str) or ABSENT."""
+    location, name, explode = parameter.location, parameter.name, parameter.explode
+    if location == "query":
+        return _query_reader(name, parameter.style, explode, shape, properties, other_query)
+    if location == "path":
+        return _path_reader(name, parameter.style, explode, shape)
+    if location == "header":
+        return _header_reader(name.lower(), explode, shape)
+    return _cookie_reader(name, explode, shape)
+
+
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def _query_reader(
+    name: str,
+    style: str,
+    explode: bool,
+    shape: Shape,
+    properties: frozenset[str],
+    other_query: frozenset[str],
+) -> Reader:
+    if style == "deepObject":
+        return lambda sources: _deep_object(name, sources.query_pairs)
+    if shape == "scalar":
+        return lambda sources: values[-1] if (values := sources.query.get(name)) else ABSENT
+    if shape == "array" and explode:
+        return lambda sources: sources.query.get(name) or ABSENT
+    if shape == "array":
+        delimiter = _DELIMITERS.get(style, ",")
+        return lambda sources: (
+            _split(values[-1], delimiter) if (values := sources.query.get(name)) else ABSENT
+        )
+    if explode:
+        return lambda sources: _exploded_object(sources.query, properties, other_query)
+    return lambda sources: _pairs(values[-1], ",") if (values := sources.query.get(name)) else ABSENT
+
+
+def _path_reader(name: str, style: str, explode: bool, shape: Shape) -> Reader:
+    if style == "label":
+        separator = "." if explode else ","
+        return lambda sources: _unpack(_strip_prefix(sources.path.get(name), "."), shape, separator, explode)
+    if style == "matrix":
+        return lambda sources: _matrix(name, sources.path.get(name), shape, explode)
+    return lambda sources: _unpack(sources.path.get(name, ABSENT), shape, ",", explode)
+
+
+def _header_reader(name: str, explode: bool, shape: Shape) -> Reader:
+    if shape == "scalar":
+        return lambda sources: sources.headers.get(name, ABSENT)
+
+    def read(sources: RawSources) -> Any:
+        sent = sources.headers.getlist(name)
+        if not sent:
+            return ABSENT
+        return _unpack(",".join(sent), shape, ",", explode)
+
+    return read
+
+
+def _cookie_reader(name: str, explode: bool, shape: Shape) -> Reader:
+    return lambda sources: _unpack(sources.cookies.get(name, ABSENT), shape, ",", explode)
+
+
+def _unpack(raw: Any, shape: Shape, separator: str, explode: bool) -> Any:
+    """A simple/label/form-style value as a scalar, a list, or an object (`k,v,k,v` or `k=v,k=v`)."""
+    if raw is ABSENT or raw is None or shape == "scalar":
+        return ABSENT if raw is None else raw
+    if shape == "array":
+        return _split(raw, separator)
+    if explode:
+        return dict(item.partition("=")[::2] for item in _split(raw, separator))
+    return _pairs(raw, separator)
+
+
+def _split(raw: str, separator: str) -> list[str]:
+    if raw == "":
+        return []
+    parts = raw.split(separator)
+    return [part.strip() for part in parts] if separator == "," else parts
+
+
+def _pairs(raw: str, separator: str) -> Any:
+    parts = _split(raw, separator)
+    if len(parts) % 2:
+        return raw  # not key,value pairs: let the checker report it
+    return dict(zip(parts[::2], parts[1::2], strict=True))
+
+
+def _strip_prefix(raw: str | None, prefix: str) -> str | None:
+    if raw is None:
+        return None
+    return raw[len(prefix) :] if raw.startswith(prefix) else raw
+
+
+def _matrix(name: str, raw: str | None, shape: Shape, explode: bool) -> Any:
+    """`;id=5`, `;id=3,4`, `;id=3;id=4`, `;a=1;b=2` (exploded object)."""
+    if raw is None:
+        return ABSENT
+    segments = [segment for segment in raw.split(";") if segment]
+    if shape == "object" and explode:
+        return dict(segment.partition("=")[::2] for segment in segments)
+    values = [segment.partition("=")[2] for segment in segments if segment.partition("=")[0] == name]
+    if not values:
+        return _unpack(raw, shape, ",", explode)
+    if shape == "array" and explode:
+        return values
+    return _unpack(values[-1], shape, ",", False)
+
+
+def _deep_object(name: str, pairs: list[tuple[str, str]]) -> Any:
+    """`filter[name]=x&filter[age]=3` as `{"name": "x", "age": "3"}` (nested brackets nest)."""
+    prefix = name + "["
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if not key.startswith(prefix) or not key.endswith("]"):
+            continue
+        path = key[len(prefix) : -1].split("][")
+        target = found
+        for step in path[:-1]:
+            nested = target.setdefault(step, {})
+            if not isinstance(nested, dict):
+                break
+            target = nested
+        else:
+            target[path[-1]] = value
+    return found or ABSENT
+
+
+def _exploded_object(
+    query: dict[str, list[str]], properties: frozenset[str], other_query: frozenset[str]
+) -> Any:
+    """An exploded form object: its properties are top-level query keys."""
+    if properties:
+        found = {key: query[key][-1] for key in properties if key in query}
+    else:
+        found = {key: values[-1] for key, values in query.items() if key not in other_query}
+    return found or ABSENT

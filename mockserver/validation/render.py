@@ -1,0 +1,137 @@
+"""Turning validation errors into the response the operation documents for them.
+
+An operation that documents FastAPI's `HTTPValidationError` gets FastAPI's 422 body. Any other gets
+an RFC 7807 problem document, but only when the documented schema of the chosen response accepts it;
+otherwise `body` is None and the app builds a schema-valid body itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from mockserver.validation.errors import ErrorItem, is_unsupported_media_type
+from mockserver.validation.refs import follow_refs, schema_validator
+
+if TYPE_CHECKING:
+    from mockserver.spec.model import MediaType, Operation, Response, Spec
+
+PROBLEM_JSON = "application/problem+json"
+FASTAPI_KEYS = ("422", "4XX", "default")
+PROBLEM_KEYS = ("400", "422", "4XX", "default")
+UNSUPPORTED_KEYS = ("415", "4XX", "default")
+
+
+@dataclass
+class FailureResponse:
+    status: int
+    media_type: str
+    body: Any | None  # None: the documented schema cannot hold our errors (the app generates a body)
+    response_key: str | None  # the documented response it answers as ("422", "4XX", "default"), or None
+
+
+def render_failure(spec: Spec, operation: Operation, errors: list[ErrorItem]) -> FailureResponse:
+    """The response for a request that failed validation (or whose Content-Type is not documented: 415)."""
+    if is_unsupported_media_type(errors):
+        return _problem_response(spec, operation, UNSUPPORTED_KEYS, 415, errors[0].msg, [])
+    items = [item.as_dict() for item in errors]
+    fastapi = _fastapi_response(spec, operation, items)
+    if fastapi is not None:
+        return fastapi
+    count = len(errors)
+    detail = f"{count} validation error{'' if count == 1 else 's'}"
+    return _problem_response(spec, operation, PROBLEM_KEYS, 400, detail, items)
+
+
+def _fastapi_response(
+    spec: Spec, operation: Operation, items: list[dict[str, Any]]
+) -> FailureResponse | None:
+    for key in FASTAPI_KEYS:
+        response = operation.responses.get(key)
+        media = _json_media(response) if response is not None else None
+        if media is None or not _is_http_validation_error(spec, media.schema):
+            continue
+        for detail in (items, [_minimal(item) for item in items]):
+            if _fits(spec, media, {"detail": detail}):
+                return FailureResponse(422, media.media_type, {"detail": detail}, key)
+        return FailureResponse(422, media.media_type, None, key)
+    return None
+
+
+def _problem_response(
+    spec: Spec,
+    operation: Operation,
+    keys: tuple[str, ...],
+    fallback_status: int,
+    detail: str,
+    items: list[Any],
+) -> FailureResponse:
+    key = next((key for key in keys if key in operation.responses), None)
+    status = int(key) if key is not None and key.isdigit() else fallback_status
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if items:
+        body["errors"] = items
+    if key is None:
+        return FailureResponse(status, PROBLEM_JSON, body, None)
+    media_type, media = _problem_media(operation.responses[key])
+    if media is None or not _fits(spec, media, body):
+        return FailureResponse(status, media_type, None, key)
+    return FailureResponse(status, media_type, body, key)
+
+
+def _problem_media(response: Response) -> tuple[str, MediaType | None]:
+    """The media type to send a problem document as, and its documented entry (None: cannot send one)."""
+    content = response.content
+    if not content:
+        return PROBLEM_JSON, None
+    for wanted in (PROBLEM_JSON, "application/json"):
+        if wanted in content:
+            return wanted, content[wanted]
+    for key, media in content.items():
+        if key.endswith("+json") or key in ("*/*", "application/*"):
+            return (PROBLEM_JSON if "*" in key else key), media
+    return next(iter(content)), None
+
+
+def _json_media(response: Response) -> MediaType | None:
+    for key, media in response.content.items():
+        if key == "application/json" or key.endswith("+json"):
+            return media
+    return None
+
+
+def _fits(spec: Spec, media: MediaType, body: Any) -> bool:
+    if media.schema_pointer is None:
+        return True
+    try:
+        return schema_validator(spec, media.schema_pointer).is_valid(body)
+    except ValueError:
+        return False
+
+
+def _minimal(item: dict[str, Any]) -> dict[str, Any]:
+    return {"loc": item["loc"], "msg": item["msg"], "type": item["type"]}
+
+
+def _is_http_validation_error(spec: Spec, schema: Any) -> bool:
+    """An object whose `detail` is an array of objects with `loc`, `msg` and `type` (FastAPI's shape)."""
+    detail = _properties(spec, schema).get("detail")
+    detail = follow_refs(spec.resolve_pointer, detail)[0]
+    if not isinstance(detail, dict) or detail.get("type") != "array":
+        return False
+    item_properties = _properties(spec, detail.get("items"))
+    return {"loc", "msg", "type"} <= item_properties.keys()
+
+
+def _properties(spec: Spec, schema: Any) -> dict[str, Any]:
+    schema = follow_refs(spec.resolve_pointer, schema)[0]
+    if not isinstance(schema, dict):
+        return {}
+    properties = schema.get("properties")
+    return properties if isinstance(properties, dict) else {}
