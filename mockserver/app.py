@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
 from mockserver.config import MockConfig, load_config
 from mockserver.encoding import content_type_header, dumps_json, encode_body
+from mockserver.fixture_files.sets import BASE_SET_NAME
 from mockserver.generation import RequestContext, ResponseGenerator
 from mockserver.negotiation import (
     NegotiationError,
@@ -31,6 +32,7 @@ from mockserver.negotiation import (
     parse_preferences,
     response_key_for,
 )
+from mockserver.problems import LoadError, Problem
 from mockserver.routing import Router
 from mockserver.rules import load_rules
 from mockserver.sources.base import Answer, AnswerContext, Source
@@ -86,6 +88,7 @@ class MockApp:
     sources: list[Source]
     spec_answers: SpecAnswers
     state: MockState
+    scenario_names: list[str] = field(default_factory=list)
     observers: list[Observer] = field(default_factory=list)
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
 
@@ -186,6 +189,7 @@ class MockApp:
             accept=headers.get("accept"),
             scenario=headers.get(SCENARIO_HEADER) or self.state.scenario,
             state=self,
+            headers=headers,
         )
         for source in self.sources:
             answer = source(context)
@@ -329,9 +333,24 @@ def create_app(
     rules = load_rules(fixtures_dir) if fixtures_dir is not None else None
     generator = ResponseGenerator(loaded, seed=seed, rules=rules)
     spec_answers = SpecAnswers(loaded, generator, always_generate=mode == "generate")
-    sources = [] if mode == "generate" else load_fixture_sources(loaded, fixtures_dir, config, generator)
+    fixture_sources = load_fixture_sources(loaded, fixtures_dir, config, generator)
+    scenarios = scenario_names(fixture_sources)
+    if scenario is not None and scenario not in scenarios:
+        where = str(fixtures_dir) if fixtures_dir is not None else "(no fixtures folder)"
+        choices = ", ".join(scenarios) or "none"
+        raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
     state = MockState(loaded, default_scenario=scenario)
-    return MockApp(loaded, config, generator, sources, spec_answers, state)
+    sources = [] if mode == "generate" else fixture_sources
+    return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios)
+
+
+def scenario_names(sources: list[Source]) -> list[str]:
+    """The scenarios the fixture sources define (plus "default", the base set), for choices and checks."""
+    for source in sources:
+        sets = getattr(source, "sets", None)
+        if sets is not None:
+            return [BASE_SET_NAME, *sets.scenario_names]
+    return [BASE_SET_NAME]
 
 
 __all__ = ["MockApp", "create_app", "dumps_json", "mock_error"]

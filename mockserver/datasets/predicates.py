@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mockserver.fixture_files.models import condition_text as text
+
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 
@@ -58,15 +60,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
-
-
-def text(value: Any) -> str:
-    """The text two values are compared as for equality: `true`, `10`, `null`, `abc`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 def equal(left: Any, right: Any) -> bool:

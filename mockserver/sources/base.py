@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,8 @@ class AnswerContext:
     preferences: Preferences
     accept: str | None
     scenario: str | None
-    state: Any = None  # the app's runtime state (overrides, journal); typed by the app
+    state: Any = None  # the MockApp answering (its runtime state, documented answers)
+    headers: Mapping[str, str] = field(default_factory=dict)  # every request header, case-insensitive
 
 
 Source = Callable[[AnswerContext], Answer | None]

@@ -130,9 +130,7 @@ class DatasetAnswers:
         if declared is not None:
             value = ctx.request.headers.get(declared)
             return None if value is None else str(value)
-        # An undeclared header is only visible when the context carries the raw request headers.
-        raw_headers: Mapping[str, str] | None = getattr(ctx, "headers", None)
-        return None if raw_headers is None else raw_headers.get(self.tenant_header)
+        return ctx.headers.get(self.tenant_header)
 
 
 def _dataset_answer(ctx: AnswerContext, reply: Reply) -> Answer:

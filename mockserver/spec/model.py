@@ -86,7 +86,7 @@ class Operation:
     pointer: str  # JSON pointer of the operation inside its source file
     deprecated: bool = False
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The operation's name for humans and fixture files: "GET /path"."""
         return f"{self.method} {self.path}"
