@@ -23,8 +23,9 @@ from starlette.types import Receive, Scope, Send
 from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
 from mockserver.config import MockConfig, load_config
 from mockserver.encoding import content_type_header, dumps_json, encode_body
+from mockserver.faults import FaultSettings
 from mockserver.fixture_files.sets import BASE_SET_NAME
-from mockserver.generation import RequestContext, ResponseGenerator
+from mockserver.generation import GenerationError, RequestContext, ResponseGenerator
 from mockserver.negotiation import (
     NegotiationError,
     Preferences,
@@ -40,7 +41,7 @@ from mockserver.sources.fixtures import load_fixture_sources
 from mockserver.sources.spec_answers import SpecAnswers
 from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
-from mockserver.state import JournalEntry, MockState, override_source
+from mockserver.state import DEFAULT_JOURNAL_SIZE, JournalEntry, MockState, override_source
 from mockserver.validation import RequestData, RequestValidator, ValidRequest, render_failure
 
 logger = logging.getLogger("mockserver")
@@ -90,6 +91,7 @@ class MockApp:
     state: MockState
     scenario_names: list[str] = field(default_factory=list)
     observers: list[Observer] = field(default_factory=list)
+    faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults (mockserver.faults)
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -128,14 +130,16 @@ class MockApp:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("latin-1").split("?", 1)[0]
         operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
-        if answer.delay_ms:
-            await asyncio.sleep(answer.delay_ms / 1000)
+        delivery = self.faults.plan(self, operation, answer, headers.get("prefer"))
+        answer = delivery.answer
+        if delivery.delay_ms:
+            await asyncio.sleep(delivery.delay_ms / 1000)
         exchange = Exchange(scope["method"], path, query, headers, body, operation, answer, started)
         exchange.duration_ms = (time.perf_counter() - started) * 1000
         # Observed before sending, so a client holding its answer always finds the request in the journal.
         for observer in self.observers:
             observer(exchange)
-        await _send_answer(send, answer, head=scope["method"] == "HEAD")
+        await delivery.deliver(_send_answer, send, receive, head=scope["method"] == "HEAD")
 
     def handle(
         self,
@@ -159,6 +163,9 @@ class MockApp:
             return operation, self._answer(operation, match.path_params, query, headers, body, too_large)
         except NegotiationError as error:
             return operation, mock_error(error.status, error.message, error.choices)
+        except GenerationError as error:  # the spec's schema admits no body: its problem, not the client's
+            logger.warning("%s", error)
+            return operation, mock_error(500, f"cannot answer from the spec: {error}")
 
     def _answer(
         self,
@@ -323,6 +330,7 @@ def create_app(
     mode: str = "auto",
     scenario: str | None = None,
     strict: bool = False,
+    journal_size: int = DEFAULT_JOURNAL_SIZE,
 ) -> MockApp:
     """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder."""
     loaded = spec if isinstance(spec, Spec) else load_spec(Path(spec), validate=strict, strict=strict)
@@ -339,7 +347,7 @@ def create_app(
         where = str(fixtures_dir) if fixtures_dir is not None else "(no fixtures folder)"
         choices = ", ".join(scenarios) or "none"
         raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
-    state = MockState(loaded, default_scenario=scenario)
+    state = MockState(loaded, default_scenario=scenario, journal_size=journal_size)
     sources = [] if mode == "generate" else fixture_sources
     return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from mockserver.contract.cli import add_commands as add_contract_commands
 from mockserver.problems import LoadError, Problem
+from mockserver.record import add_commands as add_record_commands
+from mockserver.serving import add_serve_arguments, options_from_arguments
 
 DEFAULT_SPEC = "openapi"
 DEFAULT_FIXTURES = "fixtures"
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--scenario", default=None, help="the scenario served when a request names none")
     serve.add_argument("--strict", action="store_true", help="treat every spec problem as fatal")
+    add_serve_arguments(serve)
     serve.set_defaults(run=run_serve)
 
     check = commands.add_parser(
@@ -63,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=run_check)
 
     add_contract_commands(commands)
+    add_record_commands(commands)
     return parser
 
 
@@ -86,39 +90,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from mockserver.app import create_app
+    from mockserver.serving import serve
 
     try:
-        app = create_app(
-            args.spec,
-            _fixtures_dir(args.fixtures),
-            seed=args.seed,
-            mode=args.mode,
-            scenario=args.scenario,
-            strict=args.strict,
-        )
+        return serve(options_from_arguments(args, _fixtures_dir(args.fixtures)), args.host, args.port,
+                     watch=args.watch)
     except LoadError as error:
         report_problems(error.problems)
         return 2
-    report_problems(app.spec.warnings, label="warning")
-    print(banner(app, args.host, args.port), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
-
-
-def banner(app: object, host: str, port: int) -> str:
-    from mockserver.app import MockApp
-
-    assert isinstance(app, MockApp)
-    url = f"http://{host}:{port}{app.spec.base_path}"
-    lines = [f"mockserver: serving {len(app.spec.operations)} operation(s) on {url}"]
-    lines += [
-        f"  {op.method:<7} {app.spec.base_path}{op.path}  ({op.operation_id or '-'})"
-        for op in app.spec.operations
-    ]
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import orjson
@@ -11,7 +12,12 @@ from mockserver.negotiation import is_json
 
 
 def dumps_json(value: Any) -> bytes:
-    return orjson.dumps(value)
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # What orjson refuses but a request can put in an echoed value: integers beyond 64 bits, lone
+        # surrogates (`"\ud800"` in a JSON body). The standard library writes both as valid JSON.
+        return json.dumps(value, separators=(",", ":"), default=str).encode()
 
 
 def encode_body(body: Any, media_type: str | None) -> bytes:

@@ -150,6 +150,15 @@ class MockState:
             self.journal.clear()
             self.scenario = self.default_scenario
 
+    def carry_over(self, previous: MockState) -> None:
+        """Take over `previous`, the state of the app being replaced (`serve --watch`): share its journal,
+        overrides and lock, so requests still finishing on the old app are recorded here too."""
+        with previous._lock:
+            self.journal = previous.journal
+            self.overrides = previous.overrides
+            self._lock = previous._lock
+            self.scenario = previous.scenario
+
 
 def override_source(state: MockState):
     """A source answering from the state's overrides; it runs before every other source."""

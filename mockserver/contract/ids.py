@@ -3,7 +3,7 @@
 Names are matched generically: a path parameter `customer_id` (or `customerId`) takes values of
 response fields named `customer_id`, and of the `id` of items listed under a related name, e.g.
 the items of `GET /customers` or of a `customers` array. A parameter named just `id` is related to
-the path segment before it (`/credit-memos/{id}` takes credit memo ids).
+the path segment before it (`/invoices/{id}` takes invoice ids).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def singular(word: str) -> str:
 
 
 def id_name_for(collection: str) -> str:
-    """The id field name that items of `collection` are known by: `credit-memos` -> `credit_memo_id`."""
+    """The id field name that items of `collection` are known by: `line-items` -> `line_item_id`."""
     return f"{singular(normalize(collection))}_id"
 
 

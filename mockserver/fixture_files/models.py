@@ -89,6 +89,17 @@ class ResponseSpec(_Strict):
         return "body" in self.model_fields_set
 
 
+def _known_fault(value: str | None) -> str | None:
+    if value is not None:
+        from mockserver.faults import parse_fault  # the faults module imports the app's types
+
+        parse_fault(value)  # raises ValueError naming the valid faults
+    return value
+
+
+FaultName = Annotated[str | None, AfterValidator(_known_fault)]
+
+
 class NamedResponse(_Strict):
     name: str = Field(min_length=1)
     operation: str = Field(min_length=1)  # operationId or "METHOD /path"
@@ -96,6 +107,7 @@ class NamedResponse(_Strict):
     on_demand: bool = False  # answers only when named by `Prefer: example=<name>`
     response: ResponseSpec
     delay_ms: int = Field(0, ge=0, le=MAX_DELAY_MS)
+    fault: FaultName = None  # e.g. "reset", "trickle:200": see mockserver.faults
 
 
 class ErrorAnswer(_Strict):
@@ -188,6 +200,7 @@ class FixtureFile(_Strict):
     scenario: str | None = Field(None, min_length=1)
     description: str = ""
     delay_ms: int = Field(0, ge=0, le=MAX_DELAY_MS)
+    fault: FaultName = None  # scenario files only: every fixture or dataset answer of the scenario
     responses: list[NamedResponse] = Field(default_factory=list)
     tenants: Tenants | None = None
     collections: dict[str, Collection] = Field(default_factory=dict)
@@ -197,6 +210,8 @@ class FixtureFile(_Strict):
     def _scenario_settings(self) -> FixtureFile:
         if self.scenario is None and self.delay_ms:
             raise ValueError("`delay_ms` at the top of a file needs `scenario`: it sets the scenario's delay")
+        if self.scenario is None and self.fault:
+            raise ValueError("`fault` at the top of a file needs `scenario`: it sets the scenario's fault")
         if self.scenario == BASE_SET_NAME:
             raise ValueError(f"{BASE_SET_NAME!r} names the base set; choose another scenario name")
         return self

@@ -59,6 +59,7 @@ class CompiledResponse:
     has_body: bool
     headers: dict[str, str]
     delay_ms: int
+    fault: str | None
     fills_headers: bool  # the documented response has required headers the fixture does not set
 
     @property
@@ -98,7 +99,7 @@ def compile_response(operation: Operation, fixture: NamedResponse, order: int) -
         name=fixture.name, operation=operation, conditions=tuple(conditions), order=order,
         on_demand=fixture.on_demand, status=response.status, response_key=key, media_type=media_type,
         body=body, has_body=response.has_body, headers=headers, delay_ms=fixture.delay_ms,
-        fills_headers=fills,
+        fault=fixture.fault, fills_headers=fills,
     )
 
 

@@ -28,6 +28,7 @@ class FixtureSet:
     name: str | None
     description: str = ""
     delay_ms: int = 0
+    fault: str | None = None
     responses: dict[str, list[CompiledResponse]] = field(default_factory=dict)  # by operation key, best first
     dataset: Dataset | None = None
 
@@ -96,6 +97,7 @@ def _fixture_set(spec: Spec, name: str | None, files: list[LoadedFile],
     fixture_set = FixtureSet(name)
     fixture_set.description = next((f.content.description for f in files if f.content.description), "")
     fixture_set.delay_ms = max((file.content.delay_ms for file in files), default=0)
+    fixture_set.fault = next((file.content.fault for file in files if file.content.fault), None)
     first_at: dict[tuple[str, str], str] = {}
     compiled: dict[str, list[CompiledResponse]] = {}
     for file in files:

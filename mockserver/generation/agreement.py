@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema_rs
 from jsonschema_rs.canonical import CanonicalKind
+from pydantic_core import to_jsonable_python
 
 from mockserver.generation.draws import Override
 from mockserver.generation.realism import normalize_name
@@ -76,7 +77,8 @@ class Agreement:
                 node.size = max(0, min(size, max_page_size))
         for parameter, prop in self.echoes:
             if parameter in path:
-                root.children.setdefault(prop, Override()).value = path[parameter]
+                # Typed path values (UUID, date, ...) are echoed as the JSON text they were sent as.
+                root.children.setdefault(prop, Override()).value = to_jsonable_python(path[parameter])
         return root if root.children or root.size is not None else None
 
 

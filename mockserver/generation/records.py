@@ -144,11 +144,13 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
         else options.optional_rate
         for name in optional
     }
-    validators = {name: compiler.validator(properties[name]) for name in properties if name in plans}
+    # Compiled when a request first pins the property: on an interlinked spec, each validator compiles
+    # the schema's whole `$ref` graph, and most properties are never pinned.
+    pinnable = {name: properties[name] for name in properties if name in plans}
     min_properties, max_properties = view.min_properties or 0, view.max_properties
     free_form = not properties and closed is None and extras_allowed
     entity = "id" if "id" in plans and "id" in properties and properties["id"].kind in _SCALAR_KINDS else None
-    identity = stable_hash(node.to_json_schema()) if entity else 0
+    identities: list[int] = []  # the schema's hash, taken on the first draw (it can be large to dump)
     stamps = _timestamps(compiler, properties)
 
     def pins(override: Override | None) -> dict[str, Any]:
@@ -158,7 +160,8 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
         pinned = {}
         for name, child in override.children.items():
             if child.pins_value and name in plans:
-                value = _valid_pin(child.value, validators.get(name))
+                sub = pinnable.get(name)
+                value = _valid_pin(child.value, None if sub is None else compiler.validator(sub))
                 if value is not _INVALID:
                     pinned[name] = value
         return pinned
@@ -201,7 +204,9 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
                     else plans[entity](rng, state, child_of(override, entity))
                 )
                 result[entity] = value
-                rng = Random(entity_seed(state.seed, identity, value))  # the rest follows from the id
+                if not identities:
+                    identities.append(stable_hash(node.to_json_schema()))
+                rng = Random(entity_seed(state.seed, identities[0], value))  # the rest follows from the id
             chosen = choose(rng, deep, pinned, result)
             for name in order:
                 if name in chosen and name not in result:

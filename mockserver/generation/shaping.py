@@ -159,6 +159,7 @@ class _Shaper:
         if self.realism is not None and not frame.exact:
             self._realistic(out, frame)
             self._inherited_discriminator(out, node, frame)
+            _own_discriminator(out, node)
         return out
 
     def _properties(self, properties: dict[str, Any], frame: _Frame) -> dict[str, Any]:
@@ -410,6 +411,17 @@ def _mapping_values(mapping: dict[str, Any], ref: str) -> list[str]:
     name = split_pointer(fragment_pointer(ref[1:]))[-1] if ref.startswith("#") else ref
     values = [key for key, target in mapping.items() if target in (ref, name)]
     return values or [name]
+
+
+def _own_discriminator(out: dict[str, Any], node: dict[str, Any]) -> None:
+    """A base schema whose discriminator maps values to its subtypes (`Vehicle` with `car`, `bike`) and has
+    no `oneOf`/`anyOf` of them: its value names one of the mapped subtypes."""
+    discriminator = node.get("discriminator")
+    if not isinstance(discriminator, dict) or "oneOf" in node or "anyOf" in node:
+        return
+    property_name, mapping = discriminator.get("propertyName"), discriminator.get("mapping")
+    if isinstance(property_name, str) and isinstance(mapping, dict) and mapping:
+        out["allOf"] = [*out.get("allOf", []), _property_is(property_name, list(mapping))]
 
 
 def _property_is(name: str, values: list[str]) -> dict[str, Any]:

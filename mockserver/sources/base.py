@@ -23,6 +23,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay_ms: int = 0
     response_key: str | None = None  # the documented response key this answers as; None: the mock's own
+    fault: str | None = None  # a fault (see mockserver.faults) to deliver instead of a clean response
 
 
 @dataclass

@@ -42,7 +42,7 @@ class NamedResponses:
                 if response.on_demand or preferences.code not in (None, response.status):
                     continue
                 if response.fits(request.path, request.query, request.headers):
-                    return _named_answer(ctx, response, sets[0].delay_ms)
+                    return _named_answer(ctx, response, sets[0])
         return None
 
     def _by_name(self, ctx: AnswerContext, sets: tuple[FixtureSet, ...], name: str) -> Answer | None:
@@ -53,7 +53,7 @@ class NamedResponses:
             if code not in (None, response.status):
                 message = f"response {name!r} of {key} answers {response.status}, not {code}"
                 raise NegotiationError(400, message, _names(sets, key, code))
-            return _named_answer(ctx, response, sets[0].delay_ms)
+            return _named_answer(ctx, response, sets[0])
         examples = _spec_example_names(ctx.operation)
         if name in examples:
             return None  # one of the spec's own examples: the spec answers serve it
@@ -74,13 +74,15 @@ def _spec_example_names(operation: Operation) -> list[str]:
     return list(names)
 
 
-def _named_answer(ctx: AnswerContext, response: CompiledResponse, scenario_delay: int) -> Answer:
+def _named_answer(ctx: AnswerContext, response: CompiledResponse, active: FixtureSet) -> Answer:
     source = f"fixture:{response.name}"
-    delay = max(response.delay_ms, scenario_delay)
+    delay = max(response.delay_ms, active.delay_ms)
+    fault = response.fault or active.fault
     if not response.has_body:
         answer = ctx.state.documented_answer(ctx.operation, response.status, source)
         answer.headers.update(response.headers)
         answer.delay_ms = delay
+        answer.fault = fault
         return answer
     headers = dict(response.headers)
     if response.fills_headers:
@@ -88,7 +90,7 @@ def _named_answer(ctx: AnswerContext, response: CompiledResponse, scenario_delay
         required = ctx.state.spec_answers.required_headers(ctx.operation, documented, ctx.generation)
         headers = {**required, **headers}
     return Answer(response.status, response.body, response.media_type, source, headers, delay,
-                  response.response_key)
+                  response.response_key, fault)
 
 
 class DatasetAnswers:
@@ -115,6 +117,7 @@ class DatasetAnswers:
             return None
         answer = _dataset_answer(ctx, reply)
         answer.delay_ms = max(answer.delay_ms, sets[0].delay_ms)
+        answer.fault = answer.fault or sets[0].fault
         return answer
 
     def _tenant(self, ctx: AnswerContext, key: str) -> str | None:

@@ -237,10 +237,10 @@ class BodyFields:
 
 
 def _field_value(form_field: BodyField, sent: list[Any]) -> Any:
-    """Like FastAPI: empty strings and empty files count as absent for single-valued fields."""
+    """Like FastAPI: an empty text field (not an empty file) counts as absent for single-valued fields."""
     if form_field.repeated:
         return sent or ABSENT
-    if not sent or sent[-1] in ("", b""):
+    if not sent or sent[-1] == "":
         return ABSENT
     value = sent[-1]
     if form_field.json_encoded and isinstance(value, (str, bytes)):
@@ -260,6 +260,8 @@ def _parse_json(key: str, body: bytes) -> ParsedBody | ErrorItem:
         return _json_invalid(error.start, error.reason)
     except RecursionError:
         return _json_invalid(0, "Too deeply nested")
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        return _json_invalid(0, str(error))
 
 
 def _json_invalid(position: int, reason: str) -> ErrorItem:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, PydanticSchemaGenerationError, PydanticUserError
 from pydantic_core import SchemaError
 
 from mockserver.validation.errors import ErrorItem, Loc, from_pydantic, from_schema_errors
+from mockserver.validation.openapi_semantics import OpenApiSemantics
 from mockserver.validation.pydantic_types import TypeBuilder, Untranslatable, adapter_for
 from mockserver.validation.refs import combined_schemas, resolver, schema_validator
 
@@ -63,20 +64,30 @@ class SchemaChecker:
     """Validates with jsonschema_rs; raw strings are first coerced to the types the schema allows."""
 
     def __init__(
-        self, spec: Spec, validator: jsonschema_rs.Validator, schema: Any, *, from_strings: bool
+        self,
+        spec: Spec,
+        validator: jsonschema_rs.Validator,
+        schema: Any,
+        *,
+        from_strings: bool,
+        pointer: str | None = None,
     ) -> None:
         self._validator = validator
         self._schema = schema
+        self._semantics = OpenApiSemantics(spec, schema, pointer)
         self._resolve = resolver(spec.resolve_pointer)
         self._from_strings = from_strings
         self._read_only = ReadOnlyProperties(spec)
 
     def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        if _holds_bytes(raw):  # uploaded files: strings of bytes to JSON Schema; handed on as bytes
+            return raw, self.check(_bytes_as_text(raw), loc)[1]
         value = coerce_strings(raw, self._schema, self._resolve) if self._from_strings else raw
         if self._validator.is_valid(value):
-            return value, []
+            return value, self._semantics.errors(value, loc)
         if value != raw and self._validator.is_valid(raw):
-            return raw, []  # a string that looked like a number, where the schema also takes strings
+            # a string that looked like a number, where the schema also takes strings
+            return raw, self._semantics.errors(raw, loc)
         return value, from_schema_errors(self._validator.iter_errors(value), loc, self._read_only)
 
 
@@ -103,7 +114,7 @@ def compile_checker(
         validator = schema_validator(spec, schema_pointer)
     except (jsonschema_rs.ValidationError, ValueError):
         return AnyValue()  # the spec check reports broken schemas; a request must still get an answer
-    return SchemaChecker(spec, validator, schema, from_strings=from_strings)
+    return SchemaChecker(spec, validator, schema, from_strings=from_strings, pointer=schema_pointer)
 
 
 class ReadOnlyProperties:
@@ -173,8 +184,8 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
             return int(number) if number.is_integer() and _INTEGER.fullmatch(text) else number
     if "boolean" in types and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
-    if "null" in types and text in ("", "null"):
-        return None
+    if "null" in types and text == "null":
+        return None  # an empty value is the empty string, which a nullable integer does not take
     if types & {"object", "array"} and text[:1] in ("{", "["):
         try:
             return json.loads(text)
@@ -200,6 +211,23 @@ def _first_in(schema: Any, resolve: Callable[[Any], Any], keyword: str) -> Any:
     return next(
         (variant[keyword] for variant in combined_schemas(resolve, schema) if keyword in variant), None
     )
+
+
+def _holds_bytes(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_bytes(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_bytes(item) for item in value)
+    return isinstance(value, bytes)
+
+
+def _bytes_as_text(value: Any) -> Any:
+    """`value` with every `bytes` in it as text of one character per byte (its length is the byte count)."""
+    if isinstance(value, dict):
+        return {key: _bytes_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_bytes_as_text(item) for item in value]
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def _mentions_model(annotation: Any) -> bool:

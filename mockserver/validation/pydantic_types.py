@@ -45,6 +45,7 @@ FORMAT_TYPES: dict[str, Any] = {
 }
 # Formats that only describe the storage of a number.
 NUMBER_FORMATS = frozenset({"int32", "int64", "float", "double"})
+INTEGER_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 _STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern", "format"})
 _NUMBER_KEYWORDS = frozenset(
@@ -93,8 +94,9 @@ class TypeBuilder:
     Models of `$ref`ed schemas are built once and shared.
     """
 
-    def __init__(self, resolve_pointer: Callable[[str], Any]) -> None:
+    def __init__(self, resolve_pointer: Callable[[str], Any], *, translate: bool = True) -> None:
         self._resolve_pointer = resolve_pointer
+        self._translate = translate  # False: nothing is translated; schemas keep their JSON Schema meaning
         self._by_pointer: dict[str, Any] = {}
         self._in_progress: set[str] = set()
 
@@ -104,6 +106,8 @@ class TypeBuilder:
         `named`: the schema is a component reached by `$ref`. Pydantic publishes an `Enum` class that way
         and a `Literal` inline, and their errors differ (`enum` vs `literal_error`).
         """
+        if not self._translate:
+            raise Untranslatable("translation is off")
         if schema is True or schema == {}:
             return Any
         if not isinstance(schema, dict):
@@ -331,6 +335,9 @@ def _number_type(python_type: type, schema: dict[str, Any], keywords: set[str]) 
     bounds = _field_bounds(schema, names)
     if any(isinstance(value, bool) or not isinstance(value, (int, float)) for value in bounds.values()):
         raise Untranslatable("non-numeric bounds")
+    if python_type is int and format_name in INTEGER_FORMAT_BOUNDS:  # an int64 holds 64 bits, no more
+        low, high = INTEGER_FORMAT_BOUNDS[format_name]
+        bounds["ge"], bounds["le"] = max(bounds.get("ge", low), low), min(bounds.get("le", high), high)
     if python_type is int:
         if any(isinstance(value, float) and not value.is_integer() for value in bounds.values()):
             raise Untranslatable("fractional bounds on an integer")

@@ -2,7 +2,8 @@
 
 An operation that documents FastAPI's `HTTPValidationError` gets FastAPI's 422 body. Any other gets
 an RFC 7807 problem document, but only when the documented schema of the chosen response accepts it;
-otherwise `body` is None and the app builds a schema-valid body itself.
+otherwise `body` is None and the app builds a schema-valid body itself. When an operation documents none of
+400, 422, 4XX and default, a request whose only errors are in path parameters gets its documented 404.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ PROBLEM_JSON = "application/problem+json"
 FASTAPI_KEYS = ("422", "4XX", "default")
 PROBLEM_KEYS = ("400", "422", "4XX", "default")
 UNSUPPORTED_KEYS = ("415", "4XX", "default")
+NOT_FOUND_KEYS = ("404",)
+FASTAPI_ERROR_SCHEMA = "HTTPValidationError"
 
 
 @dataclass
@@ -41,7 +44,23 @@ def render_failure(spec: Spec, operation: Operation, errors: list[ErrorItem]) ->
         return fastapi
     count = len(errors)
     detail = f"{count} validation error{'' if count == 1 else 's'}"
-    return _problem_response(spec, operation, PROBLEM_KEYS, 400, detail, items)
+    keys = PROBLEM_KEYS
+    if all(item.loc[:1] == ("path",) for item in errors) and not any(k in operation.responses for k in keys):
+        keys = NOT_FOUND_KEYS  # only 404 documented: a URL whose parameters do not parse names no resource
+    return _problem_response(spec, operation, keys, 400, detail, items)
+
+
+def follows_fastapi(spec: Spec, operation: Operation) -> bool:
+    """True when the spec looks FastAPI-generated: it defines or documents FastAPI's `HTTPValidationError`."""
+    schemas = spec.document.get("components", {}).get("schemas", {})
+    if isinstance(schemas, dict) and _is_http_validation_error(spec, schemas.get(FASTAPI_ERROR_SCHEMA)):
+        return True
+    for key in FASTAPI_KEYS:
+        response = operation.responses.get(key)
+        media = _json_media(response) if response is not None else None
+        if media is not None and _is_http_validation_error(spec, media.schema):
+            return True
+    return False
 
 
 def _fastapi_response(

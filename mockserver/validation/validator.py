@@ -8,6 +8,7 @@ from mockserver.validation.body import BodyValidator, ParsedBody
 from mockserver.validation.errors import ErrorItem
 from mockserver.validation.params import RawSources, compile_parameters
 from mockserver.validation.pydantic_types import TypeBuilder
+from mockserver.validation.render import follows_fastapi
 from mockserver.validation.request import RequestData, ValidRequest
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ class RequestValidator:
     """
 
     def __init__(self, spec: Spec, operation: Operation) -> None:
-        builder = TypeBuilder(spec.resolve_pointer)
+        # A FastAPI spec is checked as FastAPI checks (pydantic's lax mode: `"5"` and `true` are integers, `0`
+        # is a date); any other by the meaning of its JSON Schema.
+        builder = TypeBuilder(spec.resolve_pointer, translate=follows_fastapi(spec, operation))
         self._rules = compile_parameters(spec, operation.parameters, builder)
         body = operation.request_body
         self._body = BodyValidator(spec, body, builder) if body is not None and body.content else None

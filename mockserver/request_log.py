@@ -1,0 +1,175 @@
+"""What a running mock prints: the start-up banner and one line per request (text or JSON).
+
+A request line says when, what (method, path, operation), how it ended (status), where the answer
+came from (`fixture:<name>`, `dataset`, `example:<name>`, `generated`, `validation`, `auth`, ...) and
+how long it took. Credentials never reach the output: query values whose names look secret (or that a
+spec's apiKey scheme names) are masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
+
+from mockserver.contract.masking import HIDDEN, is_sensitive_header
+
+if TYPE_CHECKING:
+    from mockserver.app import Exchange, MockApp
+    from mockserver.spec.model import Operation, Parameter, Spec
+
+LogFormat = Literal["text", "json"]
+_SCHEME_PREFIX = re.compile(r"^(\w+)\s+\S")
+
+
+def secret_query_names(spec: Spec) -> frozenset[str]:
+    """Query parameter names that carry credentials: apiKey schemes `in: query`."""
+    names = {
+        str(scheme.get("name", "")).lower()
+        for scheme in spec.security_schemes.values()
+        if str(scheme.get("type", "")).lower() == "apikey" and str(scheme.get("in", "")).lower() == "query"
+    }
+    return frozenset(name for name in names if name)
+
+
+def secret_header_names(spec: Spec) -> frozenset[str]:
+    """Header names that carry credentials: apiKey schemes `in: header` (besides the usual names)."""
+    names = {
+        str(scheme.get("name", "")).lower()
+        for scheme in spec.security_schemes.values()
+        if str(scheme.get("type", "")).lower() == "apikey" and str(scheme.get("in", "")).lower() == "header"
+    }
+    return frozenset(name for name in names if name)
+
+
+def mask_query(query: Sequence[tuple[str, str]], secret_names: frozenset[str] = frozenset()) -> str:
+    """The query string with every credential value replaced by `***`."""
+    masked = [(name, HIDDEN if _is_secret(name, secret_names) else value) for name, value in query]
+    return urlencode(masked, safe="*/:,")
+
+
+def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Headers with credential values masked; `Bearer <token>` keeps its scheme: `Bearer ***`."""
+    masked = {}
+    for name, value in headers.items():
+        if _is_secret(name, secret_names):
+            scheme = _SCHEME_PREFIX.match(value)
+            value = f"{scheme.group(1)} {HIDDEN}" if scheme else HIDDEN
+        masked[name] = value
+    return masked
+
+
+def _is_secret(name: str, secret_names: frozenset[str]) -> bool:
+    return name.lower() in secret_names or is_sensitive_header(name)
+
+
+class RequestLog:
+    """An observer of the mock (see `MockApp.observers`) writing one line per request."""
+
+    def __init__(self, spec: Spec, stream: IO[str] | None = None, log_format: LogFormat = "text") -> None:
+        self.stream = stream
+        self.log_format = log_format
+        self.secret_names = secret_query_names(spec)
+
+    def __call__(self, exchange: Exchange) -> None:
+        record = self.record(exchange)
+        line = json.dumps(record) if self.log_format == "json" else self.text(record)
+        stream = self.stream or sys.stdout
+        stream.write(line + "\n")
+        stream.flush()
+
+    def record(self, exchange: Exchange) -> dict[str, Any]:
+        """The facts of one request, as the JSON format writes them."""
+        operation = exchange.operation
+        query = mask_query(exchange.query, self.secret_names)
+        return {
+            "time": datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds"),
+            "method": exchange.method,
+            "path": exchange.path + (f"?{query}" if query else ""),
+            "operation": _operation_name(operation),
+            "status": exchange.answer.status,
+            "source": exchange.answer.source,
+            "duration_ms": round(exchange.duration_ms, 1),
+        }
+
+    @staticmethod
+    def text(record: Mapping[str, Any]) -> str:
+        clock = datetime.fromisoformat(record["time"]).astimezone().strftime("%H:%M:%S.%f")[:-3]
+        return (f"{clock} {record['method']:<6} {record['path']}  {record['operation'] or '-'}  "
+                f"{record['status']}  {record['source']}  {record['duration_ms']:.1f}ms")
+
+
+def _operation_name(operation: Operation | None) -> str | None:
+    if operation is None:
+        return None
+    return operation.operation_id or operation.key
+
+
+def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures: Path | None = None) -> str:
+    """What `mockserver serve` prints once: the URL, the operations, the admin page and a curl line."""
+    spec = app.spec
+    url = origin + spec.base_path
+    lines = [f"mockserver: serving {len(spec.operations)} operation(s) on {url}"]
+    lines += [f"  {op.method:<7} {spec.base_path}{op.path}  ({op.operation_id or '-'})"
+              for op in spec.operations]
+    scenarios = [name for name in app.scenario_names if name != "default"]
+    if scenarios:
+        lines.append(f"  scenarios (X-Mock-Scenario): {', '.join(scenarios)}")
+    if admin_prefix is not None:
+        lines.append(f"  admin: {origin}{admin_prefix}/")
+    example = curl_example(app, origin, fixtures)
+    if example:
+        lines.append(f"  try:   {example}")
+    return "\n".join(lines)
+
+
+def curl_example(app: MockApp, origin: str, fixtures: Path | None = None) -> str | None:
+    """A curl command the mock answers with success: a GET with the credentials it expects."""
+    operation = _example_operation(app.spec.operations)
+    if operation is None:
+        return None
+    path = operation.path
+    for parameter in operation.parameters:
+        if parameter.location == "path":
+            path = path.replace("{" + parameter.name + "}", _example_value(parameter))
+    query = [(p.name, _example_value(p)) for p in operation.parameters
+             if p.location == "query" and p.required]
+    url = origin + app.spec.base_path + path + (f"?{urlencode(query)}" if query else "")
+    words = ["curl", "-s", shlex.quote(url)]
+    for name, value in _example_headers(app, fixtures).items():
+        words += ["-H", shlex.quote(f"{name}: {value}")]
+    return " ".join(words)
+
+
+def _example_operation(operations: Sequence[Operation]) -> Operation | None:
+    gets = [op for op in operations if op.method == "GET"]
+    plain = [op for op in gets if not any(p.location == "path" for p in op.parameters)]
+    return (plain or gets or [None])[0]
+
+
+def _example_value(parameter: Parameter) -> str:
+    schema = parameter.schema
+    for candidate in (schema.get("example"), *(schema.get("examples") or [None])[:1], schema.get("default"),
+                      *(schema.get("enum") or [None])[:1]):
+        if candidate is not None:
+            return str(candidate)
+    if schema.get("type") in ("integer", "number"):
+        return "1"
+    if schema.get("format") == "uuid":
+        return "00000000-0000-4000-8000-000000000000"
+    return "example"
+
+
+def _example_headers(app: MockApp, fixtures: Path | None) -> dict[str, str]:
+    """Credentials the mock accepts, with a tenant its fixtures know when it has tenants."""
+    from mockserver.contract.mock_target import mock_data, mock_headers
+
+    tenants = mock_data(fixtures).tenants
+    return mock_headers(app, None, tenants[0] if tenants else None)
