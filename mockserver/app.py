@@ -43,6 +43,7 @@ from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
 from mockserver.state import DEFAULT_JOURNAL_SIZE, JournalEntry, MockState, override_source
 from mockserver.validation import RequestData, RequestValidator, ValidRequest, render_failure
+from mockserver.validation.render import problem_body
 
 logger = logging.getLogger("mockserver")
 
@@ -266,12 +267,7 @@ class MockApp:
 
 def mock_error(status: int, message: str, choices: list[str] | tuple[str, ...] = ()) -> Answer:
     """The mock's own answer (not the API's): problem+json, marked with the X-Mock-Error header."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": message,
-    }
+    body = problem_body(status, message)
     if choices:
         body["choices"] = list(choices)
     return Answer(status, body, "application/problem+json", "mock", {MOCK_ERROR_HEADER: message[:200]})

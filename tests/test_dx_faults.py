@@ -215,5 +215,5 @@ def test_a_scenario_can_carry_a_fault(faulty_origin):
 
 def test_an_unknown_fixture_fault_is_refused_at_load_time(tmp_path):
     fixtures = {"widgets.yaml": FAULTY_FIXTURES["widgets.yaml"].replace("fault: empty", "fault: explode")}
-    with pytest.raises(LoadError, match="widgets.yaml.*fault"):
+    with pytest.raises(LoadError, match=r"widgets\.yaml.*fault"):
         create_app(*write_api(tmp_path, fixtures))

@@ -10,24 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.problems import join_pointer
+from mockserver.validation.checkers import json_type
 
 MAX_DIFFERENCES = 20
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def shape_differences(left: Any, right: Any, pointer: str = "") -> list[str]:

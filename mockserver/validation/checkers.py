@@ -71,10 +71,12 @@ class SchemaChecker:
         *,
         from_strings: bool,
         pointer: str | None = None,
+        lax: bool = True,
     ) -> None:
         self._validator = validator
         self._schema = schema
-        self._semantics = OpenApiSemantics(spec, schema, pointer)
+        self._lax = lax  # FastAPI's leniency: pydantic's lax mode decides which type errors count
+        self._semantics = OpenApiSemantics(spec, schema, pointer, lax=lax)
         self._resolve = resolver(spec.resolve_pointer)
         self._from_strings = from_strings
         self._read_only = ReadOnlyProperties(spec)
@@ -88,7 +90,8 @@ class SchemaChecker:
         if value != raw and self._validator.is_valid(raw):
             # a string that looked like a number, where the schema also takes strings
             return raw, self._semantics.errors(raw, loc)
-        return value, from_schema_errors(self._validator.iter_errors(value), loc, self._read_only)
+        errors = from_schema_errors(self._validator.iter_errors(value), loc, self._read_only, lax=self._lax)
+        return value, errors
 
 
 class AnyValue:
@@ -114,7 +117,9 @@ def compile_checker(
         validator = schema_validator(spec, schema_pointer)
     except (jsonschema_rs.ValidationError, ValueError):
         return AnyValue()  # the spec check reports broken schemas; a request must still get an answer
-    return SchemaChecker(spec, validator, schema, from_strings=from_strings, pointer=schema_pointer)
+    return SchemaChecker(
+        spec, validator, schema, from_strings=from_strings, pointer=schema_pointer, lax=builder.translates
+    )
 
 
 class ReadOnlyProperties:
@@ -165,7 +170,7 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
         )
         values = variant.get("enum") if isinstance(variant.get("enum"), list) else []
         types.update(
-            _json_type(value) for value in [*values, *([variant["const"]] if "const" in variant else [])]
+            json_type(value) for value in [*values, *([variant["const"]] if "const" in variant else [])]
         )
     return types
 
@@ -194,7 +199,8 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
     return raw
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed JSON value ("null", "boolean", "integer", ..., "object")."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):

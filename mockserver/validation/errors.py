@@ -99,20 +99,32 @@ RequiredFilter = Callable[[str, str], bool]
 
 # pydantic's errors for the non-scalar JSON types (scalars are checked by pydantic itself).
 _TYPE_ERRORS = {"array": "list_type", "object": "dict_type", "null": "none_required"}
+# pydantic's errors for every JSON type, for specs checked by their JSON Schema (no lax coercion).
+_STRICT_TYPE_ERRORS = {
+    "integer": "int_type", "number": "float_type", "boolean": "bool_type", "string": "string_type",
+    **_TYPE_ERRORS,
+}
 
 
 def from_schema_errors(
-    errors: Iterable[jsonschema_rs.ValidationError], prefix: Loc, may_be_absent: RequiredFilter | None = None
+    errors: Iterable[jsonschema_rs.ValidationError],
+    prefix: Loc,
+    may_be_absent: RequiredFilter | None = None,
+    *,
+    lax: bool = True,
 ) -> list[ErrorItem]:
-    """jsonschema_rs errors as pydantic-like items with `loc` = `prefix` + the instance path."""
+    """jsonschema_rs errors as pydantic-like items with `loc` = `prefix` + the instance path.
+
+    `lax`: drop the type errors pydantic's lax mode would not make (`"5"` for an integer), as FastAPI does.
+    """
     items: list[ErrorItem] = []
     for error in errors:
-        items.extend(_translate(error, prefix, may_be_absent))
+        items.extend(_translate(error, prefix, may_be_absent, lax))
     return items
 
 
 def _translate(
-    error: jsonschema_rs.ValidationError, prefix: Loc, may_be_absent: RequiredFilter | None
+    error: jsonschema_rs.ValidationError, prefix: Loc, may_be_absent: RequiredFilter | None, lax: bool
 ) -> Iterator[ErrorItem]:
     kind = error.kind
     loc = prefix + tuple(error.instance_path)
@@ -131,9 +143,9 @@ def _translate(
         if branch is None:
             yield ErrorItem("value_error", loc, error.message, value)
         else:
-            yield from from_schema_errors(branch, prefix, may_be_absent)
+            yield from from_schema_errors(branch, prefix, may_be_absent, lax=lax)
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
-        item = _type_error(kind.types, loc, value)
+        item = _type_error(kind.types, loc, value) if lax else _strict_type_error(kind.types, loc, value)
         if item is not None:
             yield item
     else:
@@ -185,6 +197,11 @@ def _type_error(types: Sequence[str], loc: Loc, value: Any) -> ErrorItem | None:
     except ValidationError as error:
         return from_pydantic(error, loc)[0]
     return None
+
+
+def _strict_type_error(types: Sequence[str], loc: Loc, value: Any) -> ErrorItem:
+    expected = next((name for name in types if name != "null"), types[0] if types else "object")
+    return known_error(_STRICT_TYPE_ERRORS.get(expected, "value_error"), loc, value)
 
 
 def _format_error(format_name: str, loc: Loc, value: Any, message: str) -> ErrorItem:

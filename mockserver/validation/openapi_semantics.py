@@ -29,8 +29,9 @@ _MEMBER_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depe
 class OpenApiSemantics:
     """The discriminator and integer-format checks of one schema (which lives at `pointer` in the spec)."""
 
-    def __init__(self, spec: Spec, schema: Any, pointer: str | None) -> None:
+    def __init__(self, spec: Spec, schema: Any, pointer: str | None, *, lax: bool = True) -> None:
         self._spec = spec
+        self._lax = lax
         self._schema = schema
         self._pointer = pointer or ""
         self.needed = _uses_openapi_semantics(spec.resolve_pointer, schema)
@@ -91,7 +92,7 @@ class OpenApiSemantics:
             validator = schema_validator(self._spec, target_pointer)
         except ValueError:
             return None, []
-        problems = from_schema_errors(validator.iter_errors(instance), loc)
+        problems = from_schema_errors(validator.iter_errors(instance), loc, lax=self._lax)
         selected = None if problems else {"$ref": "#" + target_pointer}
         return selected, problems
 

@@ -134,6 +134,11 @@ class TypeBuilder:
             return Any
         return self._typed(schema_type, schema, keywords)
 
+    @property
+    def translates(self) -> bool:
+        """Whether schemas are translated (a FastAPI spec, checked with FastAPI's leniency)."""
+        return self._translate
+
     def is_read_only(self, schema: Any) -> bool:
         """True when `schema` (or the schema its `$ref`s name) is marked readOnly."""
         if isinstance(schema, dict) and schema.get("readOnly") is True:

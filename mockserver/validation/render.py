@@ -88,12 +88,7 @@ def _problem_response(
 ) -> FailureResponse:
     key = next((key for key in keys if key in operation.responses), None)
     status = int(key) if key is not None and key.isdigit() else fallback_status
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
+    body = problem_body(status, detail)
     if items:
         body["errors"] = items
     if key is None:
@@ -154,3 +149,8 @@ def _properties(spec: Spec, schema: Any) -> dict[str, Any]:
         return {}
     properties = schema.get("properties")
     return properties if isinstance(properties, dict) else {}
+
+
+def problem_body(status: int, detail: str) -> dict[str, Any]:
+    """An RFC 7807 problem details body for `status`."""
+    return {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
