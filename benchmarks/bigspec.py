@@ -61,7 +61,9 @@ def extra_fields(names: list[str], index: int, count: int) -> dict[str, dict[str
         elif kind == 1:
             fields[f"count_{number}"] = {"type": "integer", "minimum": 0, "maximum": 100000, **described}
         elif kind == 2:
-            fields[f"when_{number}"] = {"type": "string", "format": "date-time", "nullable": True, **described}
+            fields[f"when_{number}"] = {
+                "type": "string", "format": "date-time", "nullable": True, **described
+            }
         elif kind == 3:
             fields[f"ref_{number}"] = _ref(f"{names[(index * 7 + number) % len(names)]}Summary")
         elif kind == 4:

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import Receive, Scope, Send
 
+from mockserver.answer_memo import AnswerMemo
 from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
 from mockserver.config import MockConfig, load_config
 from mockserver.encoding import content_type_header, dumps_json, encode_body
@@ -34,6 +36,7 @@ from mockserver.negotiation import (
     response_key_for,
 )
 from mockserver.problems import LoadError, Problem
+from mockserver.request_headers import RequestHeaders
 from mockserver.routing import Router
 from mockserver.rules import load_rules
 from mockserver.sources.base import Answer, AnswerContext, Source
@@ -94,9 +97,14 @@ class MockApp:
     observers: list[Observer] = field(default_factory=list)
     faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults (mockserver.faults)
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
+    memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
 
     def __post_init__(self) -> None:
         self.router = Router(self.spec.operations, self.spec.base_path)
+        # Operations whose answers may vary for the same request (Python hooks): never memoized.
+        self._impure = frozenset(
+            key for source in self.sources for key in getattr(source, "impure_operations", ())
+        )
         self.sources = [override_source(self.state), *self.sources]
         self.observers.insert(0, self._record)
 
@@ -125,12 +133,12 @@ class MockApp:
         if scope["type"] != "http":
             return
         started = time.perf_counter()
-        headers = Headers(scope=scope)
+        headers = RequestHeaders(scope)
         body, too_large = await _read_body(receive, headers)
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        path = raw_path.decode("latin-1").split("?", 1)[0]
-        operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
+        path, parsed_query = _request_target(scope.get("raw_path") or scope["path"].encode(),
+                                             scope.get("query_string", b""))
+        query = list(parsed_query)
+        operation, answer = self._memoized(scope, path, query, headers, body, too_large)
         delivery = self.faults.plan(self, operation, answer, headers.get("prefer"))
         answer = delivery.answer
         if delivery.delay_ms:
@@ -141,6 +149,26 @@ class MockApp:
         for observer in self.observers:
             observer(exchange)
         await delivery.deliver(_send_answer, send, receive, head=scope["method"] == "HEAD")
+
+    def _memoized(
+        self,
+        scope: Scope,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Headers,
+        body: bytes,
+        too_large: bool,
+    ) -> tuple[Operation | None, Answer]:
+        """`handle`, or the answer it gave the same request before (see `mockserver.answer_memo`)."""
+        state = self.state
+        key = None if state.overrides else AnswerMemo.key(scope, body, too_large, state.scenario)
+        if key is not None and (found := self.memo.get(key)) is not None:
+            return found
+        operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
+        pure = operation is None or operation.key not in self._impure
+        if key is not None and pure and not state.overrides:
+            answer = self.memo.put(key, operation, answer)
+        return operation, answer
 
     def handle(
         self,
@@ -271,6 +299,13 @@ def mock_error(status: int, message: str, choices: list[str] | tuple[str, ...] =
     if choices:
         body["choices"] = list(choices)
     return Answer(status, body, "application/problem+json", "mock", {MOCK_ERROR_HEADER: message[:200]})
+
+
+@lru_cache(maxsize=1024)
+def _request_target(raw_path: bytes, query_string: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The path and the query parameters of a request (remembered: clients repeat their requests)."""
+    query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return raw_path.decode("latin-1").split("?", 1)[0], tuple(query)
 
 
 def _plain(status: int, detail: str, source: str) -> Answer:

@@ -94,7 +94,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     try:
         return serve(options_from_arguments(args, _fixtures_dir(args.fixtures)), args.host, args.port,
-                     watch=args.watch)
+                     watch=args.watch, workers=args.workers)
     except LoadError as error:
         report_problems(error.problems)
         return 2

@@ -55,7 +55,10 @@ class HeaderRule(_Strict):
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            re.compile(value)
+            try:
+                re.compile(value)
+            except re.error as exc:  # not a ValueError: pydantic would let it escape as a traceback
+                raise ValueError(f"not a regular expression: {exc}") from None
         return value
 
 
@@ -85,8 +88,10 @@ def _parse_config(path: Path) -> MockConfig:
         raise LoadError([Problem(str(path), "", f"cannot read the file: {exc}")]) from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        reason = " ".join(" ".join(str(part).split()) for part in parts if part) or "cannot parse"  # one line
         raise LoadError(
-            [Problem(str(path), "", f"invalid YAML: {exc}", None if line is None else line + 1)]
+            [Problem(str(path), "", f"invalid YAML: {reason}", None if line is None else line + 1)]
         ) from None
     try:
         return MockConfig.model_validate(raw)

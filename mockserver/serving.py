@@ -8,6 +8,8 @@ Each layer is a small ASGI wrapper in its own module; this one only reads the op
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
     from mockserver.request_log import LogFormat
 
 # The modules behind each layer are imported when a mock is built, so `mockserver --help` stays fast.
+
+# How `serve --workers N` hands its options to the worker processes (uvicorn imports the app by name).
+OPTIONS_VARIABLE = "MOCKSERVER_SERVE_OPTIONS"
+WORKERS_FACTORY = "mockserver.serving:app_from_environment"
 
 
 @dataclass
@@ -59,9 +65,12 @@ def build_mock(options: ServeOptions) -> MockApp:
     from mockserver.app import create_app
     from mockserver.faults import FaultSettings
     from mockserver.request_log import RequestLog
+    from mockserver.spec import load_spec
 
     sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
-    app = create_app(options.spec, options.fixtures, seed=options.seed, mode=options.mode,
+    # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
+    spec = load_spec(options.spec, validate=True, strict=options.strict)
+    app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
                      scenario=options.scenario, strict=options.strict, **sizing)
     app.faults = FaultSettings(delay=options.delay)
     if options.log_format is not None:
@@ -95,9 +104,18 @@ def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
     return Stack(entry, live, admin)
 
 
-def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False) -> int:
-    """Build, print the banner, and serve until interrupted. Raises LoadError when the mock cannot load."""
+def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, workers: int = 1) -> int:
+    """Build, print the banner, and serve until interrupted. Raises LoadError when the mock cannot load.
+
+    With several `workers`, each process builds its own mock from the same options (this one builds it
+    first, to report problems and print the banner): answers are identical, state is per process.
+    """
     import uvicorn
+
+    if watch and workers > 1:
+        print("mockserver: error: --watch reloads one process; it cannot be combined with --workers",
+              file=sys.stderr)
+        return 2
 
     from mockserver.reload import Watcher, watched_paths
     from mockserver.request_log import startup_banner
@@ -116,11 +134,47 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False) -
         watcher = Watcher(stack.live, paths).start()
         print(f"mockserver: watching {', '.join(map(str, paths))}", file=banner_stream, flush=True)
     try:
-        uvicorn.run(stack.asgi, host=host, port=port, log_level="warning", access_log=False)
+        if workers > 1:
+            del stack, app  # each worker builds its own
+            os.environ[OPTIONS_VARIABLE] = options_to_json(options)
+            uvicorn.run(WORKERS_FACTORY, factory=True, workers=workers, host=host, port=port,
+                        log_level="warning", access_log=False)
+        else:
+            uvicorn.run(stack.asgi, host=host, port=port, log_level="warning", access_log=False)
     finally:
         if watcher is not None:
             watcher.stop()
     return 0
+
+
+def app_from_environment() -> ASGIApp:
+    """The app of one `serve --workers N` process, from the options the parent put in the environment."""
+    return build_stack(options_from_json(os.environ[OPTIONS_VARIABLE])).asgi
+
+
+def options_to_json(options: ServeOptions) -> str:
+    """`options` for another process (a worker); the log stream is not passed: workers log to stdout."""
+    return json.dumps({
+        "spec": str(options.spec), "fixtures": None if options.fixtures is None else str(options.fixtures),
+        "seed": options.seed, "mode": options.mode, "scenario": options.scenario, "strict": options.strict,
+        "delay": None if options.delay is None else str(options.delay), "cors": options.cors,
+        "cors_origins": list(options.cors_origins), "admin": options.admin,
+        "admin_prefix": options.admin_prefix, "journal_size": options.journal_size,
+        "log_format": options.log_format,
+    })
+
+
+def options_from_json(text: str) -> ServeOptions:
+    from mockserver.faults import parse_delay
+
+    fields = json.loads(text)
+    return ServeOptions(**{
+        **fields,
+        "spec": Path(fields["spec"]),
+        "fixtures": None if fields["fixtures"] is None else Path(fields["fixtures"]),
+        "delay": None if fields["delay"] is None else parse_delay(fields["delay"]),
+        "cors_origins": tuple(fields["cors_origins"]),
+    })
 
 
 def _warnings(app: MockApp, stack: Stack) -> list[str]:
@@ -135,6 +189,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The `serve` options this module handles: latency, CORS, admin, journal, request log, reload."""
     parser.add_argument("--watch", action="store_true",
                         help="reload the spec and fixtures when their files change")
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                        help="serve from N processes (default: 1); each keeps its own journal and state")
     parser.add_argument("--delay", type=_delay_argument, default=None, metavar="MS|MIN-MAX",
                         help="delay every answer by MS milliseconds, or by a random time in MIN-MAX")
     parser.add_argument("--no-cors", dest="cors", action="store_false", help="do not answer CORS at all")

@@ -34,6 +34,11 @@ class DrawState:
 
     seed: int  # record seeds derive from it (see `records`)
     depth: int = 0
+    containers: int = 0  # objects and arrays drawn so far in this body
+
+    def deep(self, options: PlanOptions) -> bool:
+        """Whether containers get their smallest valid shape here: too deep, or the body is already large."""
+        return self.depth >= options.max_depth or self.containers >= options.max_containers
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class PlanOptions:
     container_rate: float = 0.95  # how often an optional or nullable array/object is there (and not null)
     free_properties: tuple[int, int] = (1, 3)  # entries of a free-form object
     max_depth: int = 10  # containers deeper than this get their smallest valid shape
+    # ... and so do those after this many in one body: records that embed other records, which embed
+    # others (a large interlinked spec), would otherwise make bodies of millions of values.
+    max_containers: int = 3000
 
 
 # A compiled plan: draws one value from the random source, steered by an optional override.

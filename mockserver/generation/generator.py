@@ -16,9 +16,8 @@ For one documented response the pipeline is:
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from random import Random
 from typing import TYPE_CHECKING, Any
@@ -27,17 +26,17 @@ import jsonschema_rs
 from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
 
 from mockserver.generation.agreement import Agreement, agreement_for
-from mockserver.generation.cache import BodyCache
+from mockserver.generation.cache import BodyCache, Frozen, freeze, thaw
 from mockserver.generation.draws import DrawState, Override, PlanOptions
 from mockserver.generation.errors import GenerationError, RetryDraw
 from mockserver.generation.keys import behaviour_headers, prefer_seed, request_key, stable_hash
 from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.realism import DateWindow, Realism
-from mockserver.generation.shaping import ShapingError, shape
-from mockserver.generation.strategies import HypothesisDraws
-from mockserver.spec.model import Operation, Spec
+from mockserver.generation.shaping import Shaped, ShapingError, shape
+from mockserver.spec.model import Operation, Spec, Validator
 
 if TYPE_CHECKING:
+    from mockserver.generation.strategies import HypothesisDraws
     from mockserver.rules import RuleSet
 
 _PLAN_ATTEMPTS = 4
@@ -65,15 +64,17 @@ class _Compiled:
     root: jsonschema_rs.CanonicalSchema
     compiler: PlanCompiler
     hypothesis: HypothesisDraws
-    validator: jsonschema_rs.Validator
-    exact_schema: Any
+    validator: Validator
+    exact_schema: Callable[[], Any]  # the response view, shaped again when needed (it can be large)
     _exact: HypothesisDraws | None = None
     _exact_root: jsonschema_rs.CanonicalSchema | None = None
 
     def exact(self, realism: Realism) -> tuple[HypothesisDraws, jsonschema_rs.CanonicalSchema]:
         """Hypothesis over the response view itself, without realism: the last resort."""
         if self._exact is None or self._exact_root is None:
-            self._exact_root = _canonical(self.exact_schema, self.pointer)
+            from mockserver.generation.strategies import HypothesisDraws
+
+            self._exact_root = _canonical(self.exact_schema(), self.pointer)
             self._exact = HypothesisDraws(self._exact_root, realism)
         return self._exact, self._exact_root
 
@@ -131,6 +132,28 @@ class ResponseGenerator:
         headers): the same request always gets a byte-identical body. `seed` (the client's
         `Prefer: seed=N`) overrides the generator's seed for this request.
         """
+        frozen = self._generated(operation, status, media_type, request, seed)
+        return None if frozen is None else thaw(frozen)
+
+    def generate_json(
+        self,
+        operation: Operation,
+        status: str,
+        media_type: str,
+        request: RequestContext,
+        *,
+        seed: int | None = None,
+    ) -> bytes | None:
+        """`generate`'s body as the JSON bytes the mock sends: a cached body is served without decoding it."""
+        frozen = self._generated(operation, status, media_type, request, seed)
+        if frozen is None:
+            return None
+        return frozen if isinstance(frozen, bytes) else frozen.encode()
+
+    def _generated(
+        self, operation: Operation, status: str, media_type: str, request: RequestContext, seed: int | None
+    ) -> Frozen | None:
+        """The body for the request, frozen (see `cache.freeze`), from the cache or drawn and cached."""
         pointer = _schema_pointer(operation, status, media_type)
         if pointer is None:
             return None
@@ -150,7 +173,7 @@ class ResponseGenerator:
         )
         cached = self.cache.get(key)
         if cached is not None:
-            return json.loads(cached)
+            return cached
         try:
             compiled = self._compile(pointer)
         except GenerationError as exc:
@@ -164,19 +187,20 @@ class ResponseGenerator:
         body = self._draw(job)
         if self.rules:
             body = self._apply_rules(job, body, operation, status, media_type, request)
-        self.cache.put(key, json.dumps(body, ensure_ascii=False, allow_nan=False))
-        return body
+        frozen = freeze(body)
+        self.cache.put(key, frozen)
+        return frozen
 
     def generate_for_pointer(self, schema_pointer: str, *, key: str) -> Any:
         """A value of any schema of the document (`/components/schemas/X`), deterministic by `key`."""
         cache_key = request_key("pointer", self.seed, schema_pointer, key)
         cached = self.cache.get(cache_key)
         if cached is not None:
-            return json.loads(cached)
+            return thaw(cached)
         body = self._draw(
             _Job(self._compile(schema_pointer), stable_hash(cache_key), stable_hash(self.seed, {}))
         )
-        self.cache.put(cache_key, json.dumps(body, ensure_ascii=False, allow_nan=False))
+        self.cache.put(cache_key, freeze(body))
         return body
 
     # -- compiling -------------------------------------------------------------------------
@@ -203,13 +227,24 @@ class ResponseGenerator:
             raise GenerationError(
                 f"the schema at #{pointer} admits no value{_why_unsatisfiable(exact.schema)}"
             )
+        # hypothesis and schemathesis take half a second to import: not before the first generation.
+        from mockserver.generation.strategies import HypothesisDraws
+
         hypothesis = HypothesisDraws(root, self.realism)
         compiler = PlanCompiler(root, self.realism, hypothesis, self.options, shaped.key_orders)
         compiler.compile(root)
-        # Compiled from the standalone response view rather than `spec.validator(pointer)`: the same
-        # schema, minus write-only properties, and free of the pointer's URI-escaping.
-        validator = jsonschema_rs.validator_for(exact.schema, validate_formats=True)
-        return _Compiled(pointer, root, compiler, hypothesis, validator, exact.schema)
+        return _Compiled(pointer, root, compiler, hypothesis, self._response_validator(pointer, exact),
+                         lambda: shape(self.spec.document, pointer, None).schema)
+
+    def _response_validator(self, pointer: str, exact: Shaped) -> Validator:
+        """A validator of the response view: the spec's own (whose compiled schemas every operation shares,
+        see `mockserver.spec.validators`) unless write-only properties made the view differ."""
+        if not exact.changed:
+            try:
+                return self.spec.validator(pointer)
+            except ValueError:
+                pass
+        return jsonschema_rs.validator_for(exact.schema, validate_formats=True)
 
     def _agreement(self, operation: Operation, compiled: _Compiled) -> Agreement:
         key = (operation.key, compiled.pointer)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from jsonschema_rs.canonical import CanonicalKind
@@ -24,9 +25,12 @@ from mockserver.generation.errors import RetryDraw
 from mockserver.generation.realism import Provider, Realism, realistic_scalar
 from mockserver.generation.records import array_plan, object_plan
 from mockserver.generation.scalars import integer_plan, multi_type_plan, number_plan, string_plan
-from mockserver.generation.strategies import HypothesisDraws
+
+if TYPE_CHECKING:
+    from mockserver.generation.strategies import HypothesisDraws
 
 _CONTAINERS = (CanonicalKind.ARRAY, CanonicalKind.OBJECT)
+_MAX_NESTED_COMPILATIONS = 40
 
 
 class PlanCompiler:
@@ -47,6 +51,7 @@ class PlanCompiler:
         self.key_orders = key_orders
         self.words: Provider = realism.kind_provider("words")
         self._plans: dict[jsonschema_rs.CanonicalSchema, Draw] = {}
+        self._nesting = 0  # compilations in progress, one inside the other
         self._validators: dict[jsonschema_rs.CanonicalSchema, jsonschema_rs.Validator] = {}
         self._builders: dict[CanonicalKind, Callable[[jsonschema_rs.CanonicalSchema], Draw]] = {
             CanonicalKind.TRUE: lambda node: lambda rng, state, override: realistic_scalar(rng),
@@ -68,6 +73,8 @@ class PlanCompiler:
         plan = self._plans.get(node)
         if plan is not None:
             return plan
+        if self._nesting >= _MAX_NESTED_COMPILATIONS:
+            return self._on_first_draw(node)
         cell: list[Draw] = []
 
         def pending(rng: Random, state: DrawState, override: Override | None) -> Any:
@@ -75,10 +82,31 @@ class PlanCompiler:
 
         self._plans[node] = pending  # what a reference back into this node gets while it is compiled
         builder = self._builders.get(node.kind, self.hard)
-        built = builder(node)
+        self._nesting += 1
+        try:
+            built = builder(node)
+        finally:
+            self._nesting -= 1
         cell.append(built)
         self._plans[node] = built
         return built
+
+    def _on_first_draw(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        """A plan compiled when first drawn from: the schemas of a large interlinked spec form chains of
+        thousands of references, deeper than Python's stack, and a draw only ever reaches a few levels."""
+        cell: list[Draw] = []
+
+        def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
+            if not cell:
+                cell.append(self.compile(node))
+            return cell[0](rng, state, override)
+
+        return draw
+
+    @cached_property
+    def definition_count(self) -> int:
+        """How many definitions the root schema carries (a measure of how much of a document it holds)."""
+        return len(self.root.definitions())
 
     def hard(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A plan that leaves the node to hypothesis."""
@@ -147,14 +175,14 @@ class PlanCompiler:
         small = nulls or [index for index, kind in enumerate(kinds) if kind not in _CONTAINERS] or values
         containers = any(kinds[index] in _CONTAINERS for index in values)
         null_rate = 1 - self.options.container_rate if containers else self.options.null_rate
-        max_depth = self.options.max_depth
+        options = self.options
 
         def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
             if override is not None and override.size is not None and arrays:
                 index = arrays[0]
             elif override is not None and override.children and objects:
                 index = objects[0]
-            elif state.depth >= max_depth:
+            elif state.deep(options):
                 index = rng.choice(small)
             elif not values or (nulls and rng.random() < null_rate):
                 index = nulls[0]

@@ -42,6 +42,7 @@ _SCALAR_KINDS = (
 )
 _UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _WHOLE_NUMBER = re.compile(r"-?\d+")
+_FULL_IDENTITY_DEFINITIONS = 64
 
 
 def array_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
@@ -68,7 +69,7 @@ def array_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> D
         if override is not None and override.size is not None:
             wanted = max(low, override.size)
             return wanted if high is None else min(high, wanted)
-        if state.depth >= options.max_depth:
+        if state.deep(options):
             return low
         top = max(low, usual_high) if high is None else min(high, max(low, usual_high))
         bottom = max(low, min(usual_low, top))
@@ -83,6 +84,7 @@ def array_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> D
     def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
         count = size(rng, state, override)
         state.depth += 1
+        state.containers += 1
         try:
             if not unique:
                 return [item(index)(rng, state, None) for index in range(count)]
@@ -190,10 +192,11 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
                 wanted -= 1
 
     def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
-        deep = state.depth >= options.max_depth
+        deep = state.deep(options)
         pinned = pins(override)
         result: dict[str, Any] = {}
         state.depth += 1
+        state.containers += 1
         try:
             if entity is not None and (
                 entity in required or entity in pinned or (not deep and rng.random() < rates[entity])
@@ -205,7 +208,7 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
                 )
                 result[entity] = value
                 if not identities:
-                    identities.append(stable_hash(node.to_json_schema()))
+                    identities.append(_identity(compiler, node))
                 rng = Random(entity_seed(state.seed, identities[0], value))  # the rest follows from the id
             chosen = choose(rng, deep, pinned, result)
             for name in order:
@@ -224,6 +227,15 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
 
 
 _INVALID: Any = object()
+
+
+def _identity(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> int:
+    """What tells this record schema from the others in record seeds: the whole schema; or, in a document
+    of many definitions (where a schema's JSON drags much of the document along), its property names."""
+    if compiler.definition_count <= _FULL_IDENTITY_DEFINITIONS:
+        return stable_hash(node.to_json_schema())
+    view = node.view()
+    return stable_hash("record", sorted(view.properties), sorted(view.required))
 
 
 def _valid_pin(value: Any, validator: jsonschema_rs.Validator | None) -> Any:

@@ -71,6 +71,9 @@ _STRUCTURE = frozenset(
         "contains",
     }
 )
+# Definitions nested deeper than this are walked after the root: Python's stack is not deep enough for
+# the chains of references of a large interlinked spec.
+_MAX_NESTED_DEFINITIONS = 24
 _INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
@@ -111,6 +114,7 @@ class _Shaper:
         self.defs: dict[str, Any] = {}
         self.def_names: dict[tuple[str, bool], str] = {}
         self.stack: list[str] = []
+        self.deferred: list[tuple[str, str, bool]] = []  # (def name, pointer, exact) still to walk
         self.key_orders: dict[frozenset[str], tuple[str, ...]] = {}
         self.changed = False
 
@@ -120,6 +124,9 @@ class _Shaper:
         self.stack.append(pointer)
         root = self.walk(target, frame)
         self.stack.pop()
+        while self.deferred:
+            name, deferred_pointer, exact = self.deferred.pop()
+            self.defs[name] = self._walk_definition(deferred_pointer, exact, [])
         if self.defs:
             root = {"allOf": [root]} if not isinstance(root, dict) or "$defs" in root else dict(root)
             root["$defs"] = self.defs
@@ -267,16 +274,26 @@ class _Shaper:
             name += "_"
         self.def_names[key] = name
         self.defs[name] = True  # placeholder while the target is walked (it may refer to itself)
+        if len(self.stack) >= _MAX_NESTED_DEFINITIONS:
+            # A long chain of references (thousands of schemas in a large spec): walked later from `run`,
+            # on a fresh stack, rather than nested deeper into Python's.
+            self.deferred.append((name, pointer, exact))
+            return name
+        self.defs[name] = self._walk_definition(pointer, exact, self.stack)
+        return name
+
+    def _walk_definition(self, pointer: str, exact: bool, stack: list[str]) -> Any:
         target = self._resolve(pointer)
         frame = _Frame(
             names=_component_names(pointer), description=_describe(target), exact=exact, component=pointer
         )
+        outer, self.stack = self.stack, stack
         self.stack.append(pointer)
         try:
-            self.defs[name] = self.walk(target, frame)
+            return self.walk(target, frame)
         finally:
             self.stack.pop()
-        return name
+            self.stack = outer
 
     def _pointer(self, ref: str) -> str:
         if not ref.startswith("#"):

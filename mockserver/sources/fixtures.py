@@ -101,6 +101,13 @@ class DatasetAnswers:
         self.tenant_header = tenant_header
         self._declared_tenant_header: dict[str, str | None] = {}  # by operation key
 
+    @property
+    def impure_operations(self) -> frozenset[str]:
+        """Operations some set answers with a Python hook: user code, whose answers may vary."""
+        every_set = [self.sets.base, *self.sets.scenarios.values()]
+        return frozenset(key for fixture_set in every_set if fixture_set.dataset is not None
+                         for key, binding in fixture_set.dataset.bindings.items() if binding.hook is not None)
+
     def __call__(self, ctx: AnswerContext) -> Answer | None:
         sets = self.sets.active(ctx.scenario)
         preferences = ctx.preferences

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.negotiation import NegotiationError, choose_media_type, choose_response
+from mockserver.negotiation import NegotiationError, choose_media_type, choose_response, is_json
 from mockserver.sources.base import Answer, AnswerContext
 from mockserver.spec.model import MediaType, Operation, Response, Spec
 
@@ -79,7 +79,8 @@ class SpecAnswers:
                     return Answer(
                         status, value, media.media_type, f"example:{name}", headers, response_key=key
                     )
-        body = self.generator.generate(operation, key, media.media_type, request, seed=seed)
+        generate = self.generator.generate_json if is_json(media.media_type) else self.generator.generate
+        body = generate(operation, key, media.media_type, request, seed=seed)  # JSON: the bytes to send
         return Answer(status, body, media.media_type, "generated", headers, response_key=key)
 
     def required_headers(

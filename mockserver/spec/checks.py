@@ -37,7 +37,7 @@ def validate_document(document: dict[str, Any], version: str, locate: Locate) ->
     """Every problem openapi-spec-validator finds in `document` (an OpenAPI `version` document)."""
     family = "3.0" if version.startswith("3.0") else "3.1"
     findings = [*_structural_findings(document, family)]
-    findings += _until_failure(_semantic_findings(document, family))
+    findings += _until_failure(_semantic_findings(document, family, {pointer for pointer, _ in findings}))
     problems: list[Problem] = []
     seen: set[_Finding] = set()
     for pointer, reason in findings:
@@ -72,10 +72,18 @@ def _explain(error: jsonschema_rs.ValidationError) -> Iterator[_Finding]:
     best = [branch for branch in branches if _score(branch) == best_score]
     enum_errors = [sub for branch in best for sub in branch if isinstance(sub.kind, _ENUM_ERROR)]
     if len(best) > 1 and len(enum_errors) == len(best):  # e.g. "in" must be one of path, query, ...
+        # Branches failing at different places (`in` for three, `required` for the path parameter one):
+        # the odd one out is the branch the author meant.
+        by_place: dict[str, list[jsonschema_rs.ValidationError]] = {}
+        for sub in enum_errors:
+            by_place.setdefault(_pointer(sub.instance_path), []).append(sub)
+        enum_errors = min(by_place.values(), key=len)
         options = [option for sub in enum_errors for option in sub.kind.options]
-        yield _pointer(enum_errors[0].instance_path), _short(
-            f"{_json(enum_errors[0].instance)} is not one of {', '.join(_json(option) for option in options)}"
+        found, allowed = _json(enum_errors[0].instance), [_json(option) for option in options]
+        reason = f"must be {allowed[0]}, not {found}" if len(allowed) == 1 else (
+            f"{found} is not one of {', '.join(allowed)}"
         )
+        yield _pointer(enum_errors[0].instance_path), _short(reason)
         return
     for sub in best[0]:
         yield from _explain(sub)
@@ -109,7 +117,9 @@ def _short(message: str) -> str:
 # --- semantic checks ----------------------------------------------------------------------------------------
 
 
-def _semantic_findings(document: dict[str, Any], family: str) -> Iterator[_Finding]:
+def _semantic_findings(document: dict[str, Any], family: str, explained: set[str]) -> Iterator[_Finding]:
+    """The semantic findings; a component schema's is left out when a structural finding inside it (one of
+    `explained`) names the cause more precisely."""
     validator_class = OpenAPIV30SpecValidator if family == "3.0" else OpenAPIV31SpecValidator
     validator = validator_class(document)
     registry = validator.keyword_validators_registry
@@ -117,15 +127,20 @@ def _semantic_findings(document: dict[str, Any], family: str) -> Iterator[_Findi
     root = validator.schema_path
     if isinstance(document.get("tags"), list):
         yield from _run("/tags", partial(registry["tags"], root / "tags"))
-    if isinstance(document.get("paths"), dict):
-        for url, item in (root / "paths").items():
-            pointer = join_pointer("paths", url)
-            yield from _run(pointer, partial(registry["path"], url, item), by_operation=True)
+    # Component schemas first: the validator checks each schema once, so a broken component is reported
+    # where it is defined rather than at the first path that happens to use it.
     components = document.get("components")
     if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
         for name, schema in (root / "components" / "schemas").items():
             pointer = join_pointer("components", "schemas", name)
-            yield from _run(pointer, partial(registry["schema"], schema))
+            if not any(found == pointer or found.startswith(pointer + "/") for found in explained):
+                yield from _run(pointer, partial(registry["schema"], schema))
+            else:
+                _until_failure(_run(pointer, partial(registry["schema"], schema)))  # marks it checked
+    if isinstance(document.get("paths"), dict):
+        for url, item in (root / "paths").items():
+            pointer = join_pointer("paths", url)
+            yield from _run(pointer, partial(registry["path"], url, item), by_operation=True)
 
 
 class _IdSet(set[int]):

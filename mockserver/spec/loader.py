@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.problems import LoadError, Problem, join_pointer
-from mockserver.spec.checks import validate_document
 from mockserver.spec.convert import convert_openapi30_schemas
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import base_path, index_operations
@@ -72,6 +71,8 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
     version = slices[0].version
     warnings = [warning for source in sources for warning in source.warnings]
     if validate:
+        from mockserver.spec.checks import validate_document  # openapi-spec-validator: slow to import
+
         warnings += validate_document(document, version, locate)
     if version.startswith("3.0"):
         convert_openapi30_schemas(document)

@@ -14,10 +14,13 @@ from urllib.parse import quote
 import jsonschema_rs
 
 from mockserver.problems import Problem
+from mockserver.spec.validators import PointerValidator, SharedValidators
 
 ParameterLocation = Literal["path", "query", "header", "cookie"]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
+
+Validator = jsonschema_rs.Validator | PointerValidator  # both offer is_valid, iter_errors and validate
 
 # The merged document is registered under this URI so that any schema can be compiled by its pointer.
 SPEC_URI = "urn:mockserver:spec"
@@ -110,7 +113,8 @@ class Spec:
     base_path: str  # "" or the path of servers[0].url, e.g. "/v1"
     files: tuple[str, ...]
     warnings: tuple[Problem, ...] = ()
-    _validators: dict[str, jsonschema_rs.Validator] = field(default_factory=dict, repr=False)
+    _validators: dict[str, Validator] = field(default_factory=dict, repr=False)
+    _shared: SharedValidators | None = field(default=None, repr=False)  # see mockserver.spec.validators
 
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:
@@ -136,15 +140,35 @@ class Spec:
     def _registry(self) -> jsonschema_rs.Registry:
         return jsonschema_rs.Registry([(SPEC_URI, self.document)], draft=jsonschema_rs.Draft202012)
 
-    def validator(self, schema_pointer: str) -> jsonschema_rs.Validator:
-        """A compiled validator for the schema at `schema_pointer`, compiled on first use and cached."""
+    def validator(self, schema_pointer: str) -> Validator:
+        """A compiled validator for the schema at `schema_pointer`, compiled on first use and cached.
+
+        The schemas the operations use share one compiled validator (see `mockserver.spec.validators`);
+        any other schema is compiled alone.
+        """
         compiled = self._validators.get(schema_pointer)
         if compiled is None:
-            compiled = jsonschema_rs.validator_for(
-                # Path templates put "{" and "}" in pointers: a URI reference needs them percent-encoded.
-                {"$ref": f"{SPEC_URI}#{quote(schema_pointer, safe=_POINTER_SAFE)}"},
-                registry=self._registry,
-                validate_formats=True,
-            )
+            if self._shared is None:
+                self._shared = SharedValidators(self._operation_pointers(), _reference, self._compile)
+            compiled = self._shared.get(schema_pointer) or self._compile({"$ref": _reference(schema_pointer)})
             self._validators[schema_pointer] = compiled
         return compiled
+
+    def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
+        return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
+
+    def _operation_pointers(self) -> set[str]:
+        pointers = set()
+        for operation in self.operations:
+            pointers.update(parameter.schema_pointer for parameter in operation.parameters)
+            media_types = list(operation.request_body.content.values()) if operation.request_body else []
+            for response in operation.responses.values():
+                media_types += response.content.values()
+                pointers.update(header.schema_pointer for header in response.headers.values())
+            pointers.update(media.schema_pointer for media in media_types if media.schema_pointer is not None)
+        return pointers
+
+
+def _reference(schema_pointer: str) -> str:
+    # Path templates put "{" and "}" in pointers: a URI reference needs them percent-encoded.
+    return f"{SPEC_URI}#{quote(schema_pointer, safe=_POINTER_SAFE)}"

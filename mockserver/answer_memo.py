@@ -1,0 +1,89 @@
+"""Answers already given, kept by everything their request was made of: a repeated request skips the work.
+
+The mock's answers are pure functions of the request and the active scenario: routing, auth,
+validation, fixtures, datasets and generation (seeded by the request) all are. So a request made of
+exactly the same bytes as an earlier one (method, path, query string, every header, body) under the same
+scenario gets the same answer, already encoded, with no work but a lookup. Frontends and test suites
+repeat requests all the time. What is not pure is left out by the app: requests while overrides are
+set (they are counted down per call), and operations answered by Python hooks (user code).
+
+Bounded by entries and by encoded bytes, the least recently used going first; requests with a large
+body are not kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from mockserver.encoding import encode_body
+from mockserver.sources.base import Answer
+
+if TYPE_CHECKING:
+    from mockserver.spec.model import Operation
+
+MEMO_ENTRIES = 1024
+MEMO_BYTES = 32 * 1024 * 1024
+MAX_REQUEST_BODY = 4096  # bigger request bodies are rarely sent twice: not worth a key
+
+
+class AnswerMemo:
+    """A thread-safe LRU of (operation, answer with its body encoded) by request."""
+
+    def __init__(self, entries: int = MEMO_ENTRIES, max_bytes: int = MEMO_BYTES) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[Hashable, tuple[Operation | None, Answer, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(scope: dict[str, Any], body: bytes, too_large: bool, scenario: str | None) -> Hashable | None:
+        """What the answer to this request depends on; None when the request is not worth keeping."""
+        if too_large or len(body) > MAX_REQUEST_BODY:
+            return None
+        return (scope["method"], scope.get("raw_path") or scope["path"], scope.get("query_string", b""),
+                tuple(scope["headers"]), body, scenario)
+
+    def get(self, key: Hashable) -> tuple[Operation | None, Answer] | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is None:
+                return None
+            self._answers.move_to_end(key)
+        operation, answer, _ = found
+        return operation, _copy(answer)
+
+    def put(self, key: Hashable, operation: Operation | None, answer: Answer) -> Answer:
+        """Keep `answer` (as a copy whose body is encoded); returns the answer to send now."""
+        payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
+        kept = _copy(answer, payload)
+        size = len(payload or b"") + 512  # the key and the answer's own objects
+        if size > self.max_bytes // 8:
+            return answer
+        with self._lock:
+            previous = self._answers.pop(key, None)
+            if previous is not None:
+                self._bytes -= previous[2]
+            self._answers[key] = (operation, kept, size)
+            self._bytes += size
+            while len(self._answers) > self.entries or self._bytes > self.max_bytes:
+                _, (_, _, dropped) = self._answers.popitem(last=False)
+                self._bytes -= dropped
+        return _copy(kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def _copy(answer: Answer, body: Any = None) -> Answer:
+    """A copy whose headers can be changed without touching the kept answer."""
+    return Answer(answer.status, answer.body if body is None else body, answer.media_type, answer.source,
+                  dict(answer.headers), answer.delay_ms, answer.response_key, answer.fault)
