@@ -94,7 +94,7 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
 def _merge(slices: list[Slice], path: Path, display: str) -> tuple[Merged, list[SourceFile]]:
     """One document with only local references, its problems, and every file it was made of."""
     root_dir = (path if path.is_dir() else path.parent).absolute()
-    resolver = RefResolver(root_dir)
+    resolver = RefResolver(root_dir, [piece.source for piece in slices])
     for piece in slices:
         resolver.rewrite(piece.source)
     merged = merge_slices(slices, resolver.embedded, title_for_many=root_dir.name or display)

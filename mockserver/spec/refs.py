@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,11 @@ class _Context:
 class RefResolver:
     """Rewrites the references of slices to local ones, embedding the external files they use."""
 
-    def __init__(self, root_dir: Path) -> None:
+    def __init__(self, root_dir: Path, slices: Iterable[SourceFile] = ()) -> None:
         self.root_dir = root_dir
+        # A reference to one of the slices (often the root document, from a file it refers to) points into
+        # the merged document, where the slice's parts keep their pointers: the slice is not embedded again.
+        self._slices = {Path(os.path.normpath(source.path)): _Context(source, "") for source in slices}
         self.embedded: dict[str, Any] = {}  # key under EXTERNAL_ROOT -> the file's data
         self.external_files: list[SourceFile] = []
         self.sites: list[RefSite] = []
@@ -187,6 +191,8 @@ class RefResolver:
             return None
         relative = unquote(url.path if url.scheme == "file" else file_part)
         path = Path(os.path.normpath(context.source.directory / relative))
+        if path in self._slices:
+            return self._slices[path]
         if path in self._contexts:
             return self._contexts[path]
         failure = self._failures.get(path)
