@@ -7,7 +7,8 @@ scenario gets the same answer, already encoded, with no work but a lookup. Front
 repeat requests all the time. What is not pure is left out by the app: requests while overrides are
 set (they are counted down per call), and operations answered by Python hooks (user code).
 
-Bounded by entries and by encoded bytes, the least recently used going first; requests with a large
+An answer is kept the second time its request comes (most requests made once are made only once),
+bounded by entries and by encoded bytes, the least recently used going first; requests with a large
 body are not kept.
 """
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 MEMO_ENTRIES = 1024
 MEMO_BYTES = 32 * 1024 * 1024
+SEEN_ENTRIES = 4 * MEMO_ENTRIES
 MAX_REQUEST_BODY = 4096  # bigger request bodies are rarely sent twice: not worth a key
 
 
@@ -37,6 +39,7 @@ class AnswerMemo:
         self.max_bytes = max_bytes
         self._answers: OrderedDict[Hashable, tuple[Operation | None, Answer, int]] = OrderedDict()
         self._bytes = 0
+        self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of requests seen once, not kept yet
         self._lock = threading.Lock()
 
     @staticmethod
@@ -57,7 +60,15 @@ class AnswerMemo:
         return operation, _copy(answer)
 
     def put(self, key: Hashable, operation: Operation | None, answer: Answer) -> Answer:
-        """Keep `answer` (as a copy whose body is encoded); returns the answer to send now."""
+        """Keep `answer` (as a copy whose body is encoded) if its request was seen before; returns the
+        answer to send now. Requests made once (a new request id each time) are not worth the copy."""
+        fingerprint = hash(key)
+        with self._lock:
+            if fingerprint not in self._seen:
+                self._seen[fingerprint] = None
+                if len(self._seen) > SEEN_ENTRIES:
+                    self._seen.popitem(last=False)
+                return answer
         payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
         kept = _copy(answer, payload)
         size = len(payload or b"") + 512  # the key and the answer's own objects
@@ -77,6 +88,7 @@ class AnswerMemo:
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
+            self._seen.clear()
             self._bytes = 0
 
     def __len__(self) -> int:

@@ -60,8 +60,12 @@ class Stack:
     admin: AdminApi | None
 
 
-def build_mock(options: ServeOptions) -> MockApp:
-    """One mock app as the options describe it (called again on every reload)."""
+def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
+    """One mock app as the options describe it (called again on every reload).
+
+    `validate=False` leaves out openapi-spec-validator (unless strict): `serve` runs it after start-up,
+    in the background, since it takes seconds on a large spec.
+    """
     from mockserver.app import create_app
     from mockserver.faults import FaultSettings
     from mockserver.request_log import RequestLog
@@ -69,7 +73,7 @@ def build_mock(options: ServeOptions) -> MockApp:
 
     sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
-    spec = load_spec(options.spec, validate=True, strict=options.strict)
+    spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict)
     app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
                      scenario=options.scenario, strict=options.strict, **sizing)
     app.faults = FaultSettings(delay=options.delay)
@@ -120,10 +124,13 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     from mockserver.reload import Watcher, watched_paths
     from mockserver.request_log import startup_banner
 
-    stack = build_stack(options)
+    stack = build_stack(options, build_mock(options, validate=False))
     app = stack.live.current
-    for warning in _warnings(app, stack):
+    printed = _warnings(app, stack)
+    for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    if not options.strict:  # strict validated before serving
+        _validate_in_background(options, set(printed))
     banner_stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
     admin_prefix = stack.admin.prefix if stack.admin is not None else None
     print(startup_banner(app, f"http://{host}:{port}", admin_prefix, options.fixtures), file=banner_stream,
@@ -149,7 +156,8 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
 
 def app_from_environment() -> ASGIApp:
     """The app of one `serve --workers N` process, from the options the parent put in the environment."""
-    return build_stack(options_from_json(os.environ[OPTIONS_VARIABLE])).asgi
+    options = options_from_json(os.environ[OPTIONS_VARIABLE])
+    return build_stack(options, build_mock(options, validate=False)).asgi  # the parent validates
 
 
 def options_to_json(options: ServeOptions) -> str:
@@ -175,6 +183,25 @@ def options_from_json(text: str) -> ServeOptions:
         "delay": None if fields["delay"] is None else parse_delay(fields["delay"]),
         "cors_origins": tuple(fields["cors_origins"]),
     })
+
+
+def _validate_in_background(options: ServeOptions, printed: set[str]) -> None:
+    """Print what openapi-spec-validator finds in the spec, once it has (seconds on a large spec: the mock
+    serves meanwhile)."""
+    import threading
+
+    def validate() -> None:
+        from mockserver.spec import load_spec
+
+        try:
+            spec = load_spec(options.spec, validate=True, strict=False)
+        except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
+            return
+        for warning in map(str, spec.warnings):
+            if warning not in printed:
+                print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=validate, name="mockserver-validate", daemon=True).start()
 
 
 def _warnings(app: MockApp, stack: Stack) -> list[str]:

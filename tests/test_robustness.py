@@ -1,9 +1,13 @@
-"""Bad input never becomes a 500: hostile requests, a fuzz of raw requests, and memory that stays flat.
+"""Bad input never becomes a 500: hostile requests, fuzzed raw requests, broken config and fixture files, and
+memory that stays flat.
 
 Requests go straight to the ASGI app (no HTTP client in between), so anything a socket can carry is sent
 as it is: invalid UTF-8 and percent-encoding, any method, huge headers, bodies in chunks. Every answer is
 a 4xx (or a success) that either conforms to the spec (a documented status and a schema-valid body) or is
-plainly the mock's own (`X-Mock-Error`, or 404/405 for what no operation serves).
+plainly the mock's own (`X-Mock-Error`, or 404/405 for what no operation serves). The fuzz sends 2,000
+requests to each operation of the bundled API, and a few dozen with bodies of every kind to each corpus
+operation. Broken config and fixture files live in `fixtures_malformed/<case>/fixtures`, with what
+`mockserver check` must say in `expected.json`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import tracemalloc
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -58,6 +63,7 @@ def send(
     headers: Iterable[tuple[bytes, bytes]] = (),
     body: bytes = b"",
     chunk_size: int | None = None,
+    disconnect_after_first_chunk: bool = False,
 ) -> RawResponse:
     """One request through the ASGI app, bytes as given; the body in chunks of `chunk_size` if set."""
     raw_path = path.encode("latin-1") if isinstance(path, str) else path
@@ -68,6 +74,8 @@ def send(
         {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
         for index, chunk in enumerate(chunks)
     ]
+    if disconnect_after_first_chunk:
+        del incoming[1:]  # the first says more is coming; then the client is gone
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -113,6 +121,8 @@ def assert_answered_properly(app: MockApp, method: str, response: RawResponse) -
 
 
 def assert_conforms(app: MockApp, operation: Operation, method: str, response: RawResponse) -> None:
+    if not operation.responses:
+        return  # it documents no response: none can conform, none can break it
     key = response_key_for(operation, response.status)
     assert key is not None, f"{operation.key} answered an undocumented {response.status}"
     documented = operation.responses[key]
@@ -300,12 +310,11 @@ def test_a_malformed_multipart_body_gets_a_proper_answer() -> None:
         assert 400 <= response.status < 500
 
 
-def test_a_client_that_disconnects_mid_body_still_gets_an_answer() -> None:
-    # `send` delivers http.disconnect once its chunks run out; the first chunk says more is coming.
-    app = BODIES
-    scope_body = b'{"title": '
-    response = send(app, "POST", "/notes", b"", JSON, scope_body + b" " * 10, chunk_size=len(scope_body))
-    assert response.status < 500
+def test_a_client_that_disconnects_mid_body_gets_an_answer_not_a_hang() -> None:
+    body = b'{"title": "half of it'
+    response = send(BODIES, "POST", "/notes", b"", JSON, body * 2, chunk_size=len(body),
+                    disconnect_after_first_chunk=True)
+    assert 400 <= response.status < 500
 
 
 def test_a_spec_whose_response_admits_no_value_gets_the_mocks_own_500_not_a_crash(tmp_path: Path) -> None:
@@ -461,6 +470,57 @@ def test_fuzzed_raw_requests_never_get_a_5xx_and_documented_answers_conform(oper
     assert sent >= FUZZ_REQUESTS_PER_OPERATION
 
 
+CORPUS_SPECS = [*sorted(CORPUS.glob("*.yaml")), CORPUS / "multi_file" / "openapi.yaml"]
+CORPUS_BODIES = [
+    b'{"title": "x"}', b"title=x&priority=2", b'{"kind": "cat", "lives": 3}', b'{"kind": "dog"}',
+    b'--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc\r\n--x--\r\n',
+]
+CONTENT_TYPE_CHOICES = [b"application/json", b"application/x-www-form-urlencoded", b"text/plain",
+                        b"multipart/form-data; boundary=x", b"application/vnd.api+json", b"*/*"]
+
+
+@cache
+def _corpus_app(spec: Path) -> MockApp:
+    return create_app(spec)
+
+
+def _corpus_operations() -> list[Any]:
+    return [
+        pytest.param(spec, operation.method, operation.path, id=f"{spec.stem}-{operation.key}")
+        for spec in CORPUS_SPECS
+        for operation in _corpus_app(spec).spec.operations
+    ]
+
+
+@pytest.mark.parametrize(("spec", "method", "path"), _corpus_operations())
+def test_fuzzed_raw_requests_to_every_corpus_operation_never_get_a_5xx(
+    spec: Path, method: str, path: str
+) -> None:
+    """Fewer requests than for the bundled API, but bodies of every kind, to every corpus operation."""
+    app = _corpus_app(spec)
+    operation = next(op for op in app.spec.operations if op.method == method and op.path == path)
+    names = [parameter.name for parameter in operation.parameters if parameter.location == "query"]
+    prefix = app.spec.base_path.encode()
+
+    @given(
+        method=st.sampled_from([method] * 6 + METHODS),
+        path=_path(path).map(lambda raw: prefix + raw),
+        query=_query(names),
+        headers=_headers(),
+        body=st.one_of(BODY, st.sampled_from(CORPUS_BODIES)),
+        content_type=st.sampled_from(CONTENT_TYPE_CHOICES),
+    )
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def answered_properly(
+        method: str, path: bytes, query: bytes, headers: list, body: bytes, content_type: bytes
+    ) -> None:
+        headers = [*(h for h in headers if h[0] != b"content-type"), (b"content-type", content_type)]
+        response = send(app, method, path, query, headers, body)
+        assert_answered_properly(app, method, response)
+
+    answered_properly()
+
+
 # --- nothing grows without bound ----------------------------------------------------------------------------
 
 
@@ -480,8 +540,8 @@ def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bo
             path = f"/api/v1/credit-memos/customers/c{index}/credits" if index % 2 else LIST_PATH
             # Every 25th asks for a generated body (a distinct one each time: the body cache fills).
             headers = [*AUTH, (b"prefer", b"dynamic=true")] if index % 25 == 0 else AUTH
-            response = send(app, "GET", path, query, headers)
-            assert response.status < 500
+            for _ in range(2 if index % 4 == 1 else 1):  # some requests come twice: remembered answers
+                assert send(app, "GET", path, query, headers).status < 500
 
     # Traced from the start, so that what full caches hold is counted before and after alike: entries they
     # replace later are then seen going as well as coming.
@@ -489,7 +549,7 @@ def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bo
     try:
         burst(0, 1100)  # warm up: operations compiled, the journal and the caches full (parsed targets: 1024)
         assert len(app.generator.cache) == 50
-        assert len(app.memo) == 50
+        assert 0 < len(app.memo) <= 50
         gc.collect()
         before = tracemalloc.get_traced_memory()[0]
         burst(1100, 2000)
@@ -499,6 +559,6 @@ def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bo
         tracemalloc.stop()
     assert len(app.state.journal) == 100
     assert len(app.generator.cache) == 50
-    assert len(app.memo) == 50
+    assert 0 < len(app.memo) <= 50
     # Within 0.2 MB either way in practice; a leak of 500 bytes a request would exceed this.
     assert grown < 1024 * 1024, f"memory grew by {grown} bytes over 2000 requests"

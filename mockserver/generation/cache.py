@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 Frozen = bytes | str
+DEFAULT_MAX_BYTES = 48 * 1024 * 1024  # a few hundred large pages: memory stays flat under any load
 
 
 def freeze(body: Any) -> Frozen:
@@ -32,11 +33,13 @@ def thaw(frozen: Frozen) -> Any:
 
 
 class BodyCache:
-    """At most `size` entries; the least recently used one goes first."""
+    """At most `size` entries and `max_bytes` of JSON; the least recently used one goes first."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.size = max(0, size)
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[str, Frozen] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Frozen | None:
@@ -50,10 +53,14 @@ class BodyCache:
         if self.size == 0:
             return
         with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous)
             self._entries[key] = text
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._bytes += len(text)
+            while len(self._entries) > self.size or (self._bytes > self.max_bytes and len(self._entries) > 1):
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -61,3 +68,4 @@ class BodyCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
