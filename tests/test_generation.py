@@ -596,6 +596,44 @@ def test_same_body_in_another_process(spec: Spec, tmp_path: Path) -> None:
     assert json.loads(result.stdout) == expected
 
 
+
+def test_a_body_does_not_depend_on_which_bodies_came_before(spec: Spec) -> None:
+    # Definitions shared by several schemas are shaped once per generator: the order must not show.
+    names = [name for name in TRICKY if name != "Account"]
+    forward, backward = ResponseGenerator(spec, seed=5), ResponseGenerator(spec, seed=5)
+    first = {name: canonical(generate(forward, name, item_id="o1")) for name in names}
+    second = {name: canonical(generate(backward, name, item_id="o1")) for name in reversed(names)}
+    assert first == second
+
+
+# -- bounded -------------------------------------------------------------------------------------
+
+
+def chain(name: str, embeds: str | None, *, required: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"name": {"type": "string", "maxLength": 20}, **(required or {})}
+    if embeds is not None:
+        properties["next"] = ref(embeds)
+    return {"type": "object", "required": ["name", *(required or {})], "properties": properties}
+
+
+def test_records_embedded_deep_keep_what_they_require_and_embed_no_further(tmp_path: Path) -> None:
+    schemas = {
+        "Level1": chain("Level1", "Level2"),
+        "Level2": chain("Level2", "Level3"),
+        "Level3": chain("Level3", "Level4", required={"must": ref("Required")}),
+        "Level4": chain("Level4", None),
+        "Required": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}},
+    }
+    spec = write_spec(tmp_path, schemas)
+    generator = ResponseGenerator(spec, seed=0)
+    validator = validator_for(spec, "Level1")
+    found = bodies(generator, "Level1", 100)
+    assert all(validator.is_valid(body) for body in found)
+    third = [body["next"]["next"] for body in found if "next" in body and "next" in body["next"]]
+    assert third, "records two levels down are embedded"
+    assert all("next" not in record and record["must"]["code"] for record in third)
+
+
 # -- realistic -----------------------------------------------------------------------------------
 
 ISO_4217 = {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK", "NZD", "SGD", "MXN", "INR"}

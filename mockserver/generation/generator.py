@@ -32,7 +32,7 @@ from mockserver.generation.errors import GenerationError, RetryDraw
 from mockserver.generation.keys import behaviour_headers, prefer_seed, request_key, stable_hash
 from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.realism import DateWindow, Realism
-from mockserver.generation.shaping import Shaped, ShapingError, shape
+from mockserver.generation.shaping import SchemaShaper, ShapingError
 from mockserver.spec.model import Operation, Spec, Validator
 
 if TYPE_CHECKING:
@@ -114,6 +114,9 @@ class ResponseGenerator:
         self._agreements: dict[tuple[str, str], Agreement] = {}
         self._lock = threading.RLock()
         self._credential_headers = _api_key_headers(spec)
+        self._shaper = SchemaShaper(spec.document, self.realism)
+        self._exact_shaper = SchemaShaper(spec.document, None)
+        self._write_only: bool | None = None  # whether the document has write-only properties: looked up once
 
     # -- public API ------------------------------------------------------------------------
 
@@ -218,33 +221,42 @@ class ResponseGenerator:
 
     def _build(self, pointer: str) -> _Compiled:
         try:
-            shaped = shape(self.spec.document, pointer, self.realism)
-            exact = shape(self.spec.document, pointer, None)
+            shaped = self._shaper.shape(pointer)
         except ShapingError as exc:
             raise GenerationError(f"schema #{pointer}: {exc}") from exc
         root = _canonical(shaped.schema, pointer)
-        if _canonical(exact.schema, pointer).satisfiability() is Satisfiability.NO:
-            raise GenerationError(
-                f"the schema at #{pointer} admits no value{_why_unsatisfiable(exact.schema)}"
-            )
+        if root.satisfiability() is Satisfiability.NO:
+            exact = self._exact(pointer)
+            if _canonical(exact, pointer).satisfiability() is Satisfiability.NO:
+                raise GenerationError(f"the schema at #{pointer} admits no value{_why_unsatisfiable(exact)}")
         # hypothesis and schemathesis take half a second to import: not before the first generation.
         from mockserver.generation.strategies import HypothesisDraws
 
         hypothesis = HypothesisDraws(root, self.realism)
         compiler = PlanCompiler(root, self.realism, hypothesis, self.options, shaped.key_orders)
         compiler.compile(root)
-        return _Compiled(pointer, root, compiler, hypothesis, self._response_validator(pointer, exact),
-                         lambda: shape(self.spec.document, pointer, None).schema)
+        return _Compiled(pointer, root, compiler, hypothesis, self._response_validator(pointer),
+                         lambda: self._exact(pointer))
 
-    def _response_validator(self, pointer: str, exact: Shaped) -> Validator:
+    def _exact(self, pointer: str) -> Any:
+        """The response view of the schema at `pointer`: what bodies are validated against."""
+        with self._lock:
+            return self._exact_shaper.shape(pointer).schema
+
+    def _response_validator(self, pointer: str) -> Validator:
         """A validator of the response view: the spec's own (whose compiled schemas every operation shares,
-        see `mockserver.spec.validators`) unless write-only properties made the view differ."""
-        if not exact.changed:
-            try:
-                return self.spec.validator(pointer)
-            except ValueError:
-                pass
-        return jsonschema_rs.validator_for(exact.schema, validate_formats=True)
+        see `mockserver.spec.validators`) unless write-only properties make the view differ."""
+        if self._write_only is None:
+            self._write_only = _mentions_write_only(self.spec.document)
+        if self._write_only:
+            with self._lock:
+                exact = self._exact_shaper.shape(pointer)
+            if exact.changed:
+                return jsonschema_rs.validator_for(exact.schema, validate_formats=True)
+        try:
+            return self.spec.validator(pointer)
+        except ValueError:
+            return jsonschema_rs.validator_for(self._exact(pointer), validate_formats=True)
 
     def _agreement(self, operation: Operation, compiled: _Compiled) -> Agreement:
         key = (operation.key, compiled.pointer)
@@ -332,9 +344,21 @@ class ResponseGenerator:
 
     def _validator(self, pointer: str) -> jsonschema_rs.Validator:
         """A validator for the response view of any schema of the document."""
-        return jsonschema_rs.validator_for(
-            shape(self.spec.document, pointer, None).schema, validate_formats=True
-        )
+        return jsonschema_rs.validator_for(self._exact(pointer), validate_formats=True)
+
+
+def _mentions_write_only(document: Any) -> bool:
+    """Whether any schema of the document may have write-only properties (a quick look, not a proof)."""
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("writeOnly") is True:
+                return True
+            pending.extend(value for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            pending.extend(value for value in node if isinstance(value, (dict, list)))
+    return False
 
 
 def _schema_pointer(operation: Operation, status: str, media_type: str) -> str | None:

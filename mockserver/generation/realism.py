@@ -38,12 +38,14 @@ MOCK_FORMAT_PREFIX = "x-mock:"
 # Names
 
 
+@lru_cache(maxsize=8192)
 def normalize_name(name: str) -> str:
     """A field name as lower snake case: `createdAt` and `Created-At` both become `created_at`."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 
+@lru_cache(maxsize=8192)
 def singular(name: str) -> str:
     """A rough singular of a snake-case plural, to name an array's items (`line_items` -> `line_item`)."""
     if name.endswith("ies") and len(name) > 4:

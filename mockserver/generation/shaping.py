@@ -1,11 +1,14 @@
 """Shaping: one schema of the spec document, rewritten as a self-contained schema ready to generate from.
 
 `shape(document, pointer, realism)` follows the schema's local `$ref`s and returns a standalone
-JSON Schema 2020-12 document:
+JSON Schema 2020-12 document (`SchemaShaper` does the same for many pointers of one document,
+shaping each definition they share once):
 
 - references are inlined where that lets canonicalization merge them (leaf schemas, `allOf` members,
   discriminated branches); shared structured schemas and every recursive one go to `$defs`;
 - write-only properties are dropped (they never appear in a response);
+- records embedded `EMBEDDING_DEPTH` references deep keep their required properties and those that
+  embed nothing further, so that a record of an interlinked spec is not a copy of half the document;
 - with `realism`, the schema is *narrowed* to realistic values: string fields get an `x-mock:` format
   naming a value provider (see `realism`), numbers a plausible window, `discriminator` branches the
   value of their property. Narrowing never widens what the schema admits, is skipped wherever it
@@ -17,6 +20,7 @@ JSON Schema 2020-12 document:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -74,6 +78,11 @@ _STRUCTURE = frozenset(
 # Definitions nested deeper than this are walked after the root: Python's stack is not deep enough for
 # the chains of references of a large interlinked spec.
 _MAX_NESTED_DEFINITIONS = 24
+# Records embed records: in realistic bodies, a definition this many references deep keeps only the
+# properties it requires and those that embed nothing further. Without a limit, one record of a large
+# interlinked spec reaches every schema of the document (and its body holds a large part of it).
+EMBEDDING_DEPTH = 3
+_PLAIN_POINTER = re.compile(r"[A-Za-z0-9_/-]*")
 _INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
@@ -100,37 +109,94 @@ class _Frame:
     exact: bool = False  # inside `not`/`if`/...: copy faithfully, no realism
     inline: bool = False  # the next `$ref` must be inlined (so that canonicalization can merge it)
     component: str | None = None  # pointer of the schema being walked when it is a `$ref` target
+    depth: int = 0  # how many definitions deep the walk is (embedded records), up to the embedding depth
+
+
+@dataclass
+class _Walk:
+    """What one walk (the root of a shape, or one definition) produced, and the definitions it names."""
+
+    schema: Any = None
+    refs: set[str] = field(default_factory=set)
+    key_orders: dict[frozenset[str], tuple[str, ...]] = field(default_factory=dict)
+    changed: bool = False
 
 
 def shape(document: dict[str, Any], pointer: str, realism: Realism | None) -> Shaped:
     """The schema at `pointer` as a standalone schema (see the module docstring)."""
-    return _Shaper(document, realism).run(pointer)
+    return SchemaShaper(document, realism).shape(pointer)
 
 
-class _Shaper:
-    def __init__(self, document: dict[str, Any], realism: Realism | None) -> None:
+class SchemaShaper:
+    """Shapes the schemas of one document, shaping each definition once for all of them.
+
+    A definition's shape depends only on its pointer, on whether it is exact and on its embedding depth:
+    every definition is walked on a fresh stack, and named after its pointer. The operations of a large
+    spec mostly share their definitions, so the second operation costs little more than its own root,
+    and a shape never depends on which shapes came before it (replicas generate the same bodies).
+    """
+
+    def __init__(
+        self, document: dict[str, Any], realism: Realism | None, *, embedding_depth: int = EMBEDDING_DEPTH
+    ) -> None:
         self.document = document
         self.realism = realism
-        self.defs: dict[str, Any] = {}
-        self.def_names: dict[tuple[str, bool], str] = {}
+        self.embedding_depth = embedding_depth
+        self._definitions: dict[tuple[str, bool, int], _Walk] = {}
+        self._by_name: dict[str, _Walk] = {}
+        self._walks: list[_Walk] = []  # in progress, innermost last
+        self._deferred: list[tuple[str, bool, int]] = []  # definitions named but still to walk
+        self._nesting = 0
         self.stack: list[str] = []
-        self.deferred: list[tuple[str, str, bool]] = []  # (def name, pointer, exact) still to walk
-        self.key_orders: dict[frozenset[str], tuple[str, ...]] = {}
-        self.changed = False
 
-    def run(self, pointer: str) -> Shaped:
+    def shape(self, pointer: str) -> Shaped:
+        """The schema at `pointer`, standalone: its root, plus the definitions it reaches in `$defs`."""
         target = self._resolve(pointer)
         frame = _Frame(names=_component_names(pointer), description=_describe(target), component=pointer)
-        self.stack.append(pointer)
-        root = self.walk(target, frame)
-        self.stack.pop()
-        while self.deferred:
-            name, deferred_pointer, exact = self.deferred.pop()
-            self.defs[name] = self._walk_definition(deferred_pointer, exact, [])
-        if self.defs:
-            root = {"allOf": [root]} if not isinstance(root, dict) or "$defs" in root else dict(root)
-            root["$defs"] = self.defs
-        return Shaped(root, self.key_orders, self.changed)
+        root = self._walk_fresh(pointer, target, frame)
+        while self._deferred:
+            self._walk_definition(self._deferred.pop())
+        key_orders = dict(root.key_orders)
+        changed = root.changed
+        defs: dict[str, Any] = {}
+        for name in self._reached(root):
+            definition = self._by_name[name]
+            defs[name] = definition.schema
+            changed = changed or definition.changed
+            for names, order in definition.key_orders.items():
+                key_orders.setdefault(names, order)
+        schema = root.schema
+        if defs:
+            wrap = not isinstance(schema, dict) or "$defs" in schema
+            schema = {"allOf": [schema]} if wrap else dict(schema)
+            schema["$defs"] = defs
+        return Shaped(schema, key_orders, changed)
+
+    def _reached(self, root: _Walk) -> list[str]:
+        """The names of the definitions `root` reaches, sorted."""
+        reached: set[str] = set()
+        pending = list(root.refs)
+        while pending:
+            name = pending.pop()
+            if name not in reached:
+                reached.add(name)
+                pending.extend(self._by_name[name].refs - reached)
+        return sorted(reached)
+
+    def _walk_fresh(self, pointer: str, target: Any, frame: _Frame) -> _Walk:
+        walk = _Walk()
+        outer, self.stack = self.stack, [pointer]
+        self._walks.append(walk)
+        try:
+            walk.schema = self.walk(target, frame)
+        finally:
+            self._walks.pop()
+            self.stack = outer
+        return walk
+
+    @property
+    def _current(self) -> _Walk:
+        return self._walks[-1]
 
     # -- walking ---------------------------------------------------------------------------
 
@@ -144,7 +210,8 @@ class _Shaper:
             if keyword in _DROPPED:
                 continue
             if keyword == "properties" and isinstance(value, dict):
-                out[keyword] = self._properties(value, frame)
+                required = node.get("required")
+                out[keyword] = self._properties(value, frame, required if isinstance(required, list) else [])
             elif keyword == "required" and isinstance(value, list):
                 out[keyword] = [
                     name for name in value if not self._write_only(node.get("properties", {}), name)
@@ -169,17 +236,21 @@ class _Shaper:
             _own_discriminator(out, node)
         return out
 
-    def _properties(self, properties: dict[str, Any], frame: _Frame) -> dict[str, Any]:
+    def _properties(self, properties: dict[str, Any], frame: _Frame, required: list[Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        deepest = self.realism is not None and not frame.exact and frame.depth >= self.embedding_depth
         for name, sub in properties.items():
             if self._write_only(properties, name):
-                self.changed = True
+                self._current.changed = True
                 if self.realism is None:
                     out[name] = False
                 continue
+            if deepest and name not in required and self._embeds(sub):
+                out[name] = False  # a record embedded this deep keeps what it must have, and no more
+                continue
             out[name] = self.walk(sub, self._child(frame, sub, (normalize_name(name),)))
         if not frame.exact:
-            self.key_orders.setdefault(frozenset(out), tuple(out))
+            self._current.key_orders.setdefault(frozenset(out), tuple(out))
         return out
 
     def _branches(self, keyword: str, branches: list[Any], node: dict[str, Any], frame: _Frame) -> list[Any]:
@@ -230,7 +301,11 @@ class _Shaper:
         description = _describe(sub) or (frame.description if inherit or not names else "")
         examples = _examples_of(sub) + (frame.examples if inherit else ())
         return _Frame(
-            names=names or frame.names, description=description, examples=examples, exact=frame.exact
+            names=names or frame.names,
+            description=description,
+            examples=examples,
+            exact=frame.exact,
+            depth=frame.depth,
         )
 
     # -- references ------------------------------------------------------------------------
@@ -242,7 +317,7 @@ class _Shaper:
         constraining = any(key not in _ANNOTATIONS and key not in _DROPPED for key in siblings)
         recursive = pointer in self.stack
         if recursive or (not constraining and not frame.inline and _is_structured(target)):
-            reference = {"$ref": "#/$defs/" + self._define(pointer, exact=frame.exact)}
+            reference = {"$ref": "#/$defs/" + self._define(pointer, frame)}
             if not constraining:
                 return reference
             return {"allOf": [reference, self.walk(siblings, frame)]}
@@ -263,37 +338,57 @@ class _Shaper:
             return walked
         return {"allOf": [walked, self.walk(siblings, replace(frame, inline=False))]}
 
-    def _define(self, pointer: str, *, exact: bool) -> str:
-        key = (pointer, exact or self.realism is None)
-        name = self.def_names.get(key)
-        if name is not None:
-            return name
-        base = re.sub(r"[^A-Za-z0-9_.-]+", ".", pointer.strip("/")) or "root"
-        name = base + ("~exact" if exact and self.realism is not None else "")
-        while name in self.defs:
-            name += "_"
-        self.def_names[key] = name
-        self.defs[name] = True  # placeholder while the target is walked (it may refer to itself)
-        if len(self.stack) >= _MAX_NESTED_DEFINITIONS:
-            # A long chain of references (thousands of schemas in a large spec): walked later from `run`,
-            # on a fresh stack, rather than nested deeper into Python's.
-            self.deferred.append((name, pointer, exact))
-            return name
-        self.defs[name] = self._walk_definition(pointer, exact, self.stack)
+    def _define(self, pointer: str, frame: _Frame) -> str:
+        """The name of the definition of `pointer` in `$defs`, walked now or later if it is new."""
+        exact = frame.exact or self.realism is None
+        key = (pointer, exact, 0 if exact else min(frame.depth + 1, self.embedding_depth))
+        definition = self._definitions.get(key)
+        if definition is None:
+            definition = self._definitions[key] = _Walk()
+            self._by_name[_definition_name(*key, realistic=self.realism is not None)] = definition
+            if self._nesting >= _MAX_NESTED_DEFINITIONS:
+                # A long chain of references (thousands of schemas in a large spec): walked later from
+                # `shape`, rather than nested deeper into Python's stack.
+                self._deferred.append(key)
+            else:
+                self._walk_definition(key)
+        name = _definition_name(*key, realistic=self.realism is not None)
+        self._current.refs.add(name)
         return name
 
-    def _walk_definition(self, pointer: str, exact: bool, stack: list[str]) -> Any:
+    def _walk_definition(self, key: tuple[str, bool, int]) -> None:
+        pointer, exact, depth = key
         target = self._resolve(pointer)
         frame = _Frame(
-            names=_component_names(pointer), description=_describe(target), exact=exact, component=pointer
+            names=_component_names(pointer),
+            description=_describe(target),
+            exact=exact and self.realism is not None,
+            component=pointer,
+            depth=depth,
         )
-        outer, self.stack = self.stack, stack
-        self.stack.append(pointer)
+        self._nesting += 1
         try:
-            return self.walk(target, frame)
+            walked = self._walk_fresh(pointer, target, frame)
         finally:
-            self.stack.pop()
-            self.stack = outer
+            self._nesting -= 1
+        definition = self._definitions[key]
+        definition.schema, definition.refs = walked.schema, walked.refs
+        definition.key_orders, definition.changed = walked.key_orders, walked.changed
+
+    def _embeds(self, schema: Any) -> bool:
+        """Whether a property's schema refers to a structured schema (a record it would embed)."""
+        pending = [schema]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, list):
+                pending.extend(node)
+            elif isinstance(node, dict):
+                ref = node.get("$ref")
+                target = resolve(self.document, fragment_pointer(ref[1:])) if _local(ref) else None
+                if _is_structured(target):
+                    return True
+                pending.extend(value for value in node.values() if isinstance(value, (dict, list)))
+        return False
 
     def _pointer(self, ref: str) -> str:
         if not ref.startswith("#"):
@@ -353,6 +448,22 @@ class _Shaper:
             window = plausible_window(floor, ceiling)
         if window is not None:
             _narrow(out, window, integer=integer)
+
+
+def _local(ref: Any) -> bool:
+    return isinstance(ref, str) and ref.startswith("#")
+
+
+def _definition_name(pointer: str, exact: bool, depth: int, *, realistic: bool) -> str:
+    """A name for `$defs` made from the pointer, the same in every process (a hash where the pointer has
+    characters that would otherwise let two pointers share a name)."""
+    path = pointer.strip("/")
+    name = path.replace("/", ".") if _PLAIN_POINTER.fullmatch(path) else (
+        re.sub(r"[^A-Za-z0-9_-]+", ".", path) + "." + hashlib.sha256(pointer.encode()).hexdigest()[:10]
+    )
+    if exact:
+        return (name or "root") + ("@exact" if realistic else "")
+    return f"{name or 'root'}@{depth}"
 
 
 def _narrow(schema: dict[str, Any], window: tuple[float, float], *, integer: bool) -> None:

@@ -14,37 +14,46 @@ hypothesis 6 and are kept to this one module.
 from __future__ import annotations
 
 import threading
+from functools import cache
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from hypothesis import strategies as st
-from hypothesis.control import BuildContext
-from hypothesis.errors import HypothesisException, StopTest
-from hypothesis.internal.conjecture.data import ConjectureData
-from hypothesis.internal.conjecture.providers import HypothesisProvider
-from hypothesis.strategies import SearchStrategy
-from schemathesis.generation.jsonschema.context import Alphabet, StrategyContext
-from schemathesis.generation.jsonschema.strategy import from_schema
 
 from mockserver.generation.errors import GenerationError, RetryDraw
 from mockserver.generation.realism import Realism
 
-# Printable ASCII for strings no provider or pattern shapes (they are rare after shaping).
-_ALPHABET = Alphabet(
-    allow_x00=False,
-    codec="utf-8",
-    max_codepoint=0x7E,
-    exclude_characters="".join(chr(code) for code in range(0x20)),
-)
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+    from schemathesis.generation.jsonschema.context import StrategyContext
+
+# hypothesis and schemathesis take most of a second to import: only when a draw first needs them.
 _ATTEMPTS = 8
 
 
-class _PlainProvider(HypothesisProvider):
+@cache
+def _plain_provider() -> type:
     """Hypothesis' own provider, minus the constants pool (which varies with the imported modules)."""
+    from hypothesis.internal.conjecture.providers import HypothesisProvider
 
-    def _maybe_draw_constant(self, choice_type: Any, constraints: Any, *, p: float = 0.05) -> None:
-        return None
+    class PlainProvider(HypothesisProvider):
+        def _maybe_draw_constant(self, choice_type: Any, constraints: Any, *, p: float = 0.05) -> None:
+            return None
+
+    return PlainProvider
+
+
+def _context(root: jsonschema_rs.CanonicalSchema, realism: Realism) -> StrategyContext:
+    from schemathesis.generation.jsonschema.context import Alphabet, StrategyContext
+
+    # Printable ASCII for strings no provider or pattern shapes (they are rare after shaping).
+    alphabet = Alphabet(
+        allow_x00=False,
+        codec="utf-8",
+        max_codepoint=0x7E,
+        exclude_characters="".join(chr(code) for code in range(0x20)),
+    )
+    return StrategyContext(root=root, alphabet=alphabet, formats=_ProviderFormats(realism))
 
 
 class _ProviderFormats(dict):  # type: ignore[type-arg]
@@ -58,6 +67,8 @@ class _ProviderFormats(dict):  # type: ignore[type-arg]
         return isinstance(name, str) and self.realism.provider(name) is not None
 
     def __missing__(self, name: str) -> SearchStrategy[str]:
+        from hypothesis import strategies as st
+
         provider = self.realism.provider(name)
         if provider is None:
             raise KeyError(name)
@@ -70,7 +81,9 @@ class HypothesisDraws:
     """Builds (once) and draws (deterministically) hypothesis strategies for canonical schema nodes."""
 
     def __init__(self, root: jsonschema_rs.CanonicalSchema, realism: Realism) -> None:
-        self.context = StrategyContext(root=root, alphabet=_ALPHABET, formats=_ProviderFormats(realism))
+        self._root = root
+        self._realism = realism
+        self._context: StrategyContext | None = None
         self._strategies: dict[jsonschema_rs.CanonicalSchema, SearchStrategy[Any]] = {}
         self._lock = threading.Lock()
 
@@ -78,8 +91,12 @@ class HypothesisDraws:
         with self._lock:
             strategy = self._strategies.get(node)
             if strategy is None:
+                from schemathesis.generation.jsonschema.strategy import from_schema
+
+                if self._context is None:
+                    self._context = _context(self._root, self._realism)
                 try:
-                    strategy = from_schema(node, self.context)
+                    strategy = from_schema(node, self._context)
                     strategy.validate()
                 except Exception as exc:  # hypothesis' and schemathesis' own "cannot do this schema" errors
                     raise GenerationError(f"cannot generate values for {_shown(node)}: {exc}") from exc
@@ -88,9 +105,13 @@ class HypothesisDraws:
 
     def draw(self, node: jsonschema_rs.CanonicalSchema, seed: int) -> Any:
         """A value of `node`, the same for the same seed in any process; RetryDraw when none is found."""
+        from hypothesis.control import BuildContext
+        from hypothesis.errors import HypothesisException, StopTest
+        from hypothesis.internal.conjecture.data import ConjectureData
+
         strategy = self.strategy(node)
         for attempt in range(_ATTEMPTS):
-            data = ConjectureData(random=Random(seed + attempt), provider=_PlainProvider)
+            data = ConjectureData(random=Random(seed + attempt), provider=_plain_provider())
             try:
                 with BuildContext(data, is_final=False, wrapped_test=None):
                     return data.draw(strategy)
