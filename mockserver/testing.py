@@ -323,6 +323,10 @@ class MockAPI:
 
     def scenario(self, name: str | None) -> None:
         """Serve scenario `name` until the end of the test (None: the default scenario)."""
+        __tracebackhide__ = True
+        if name is not None and name not in self.app.scenario_names:
+            choices = ", ".join(self.app.scenario_names)
+            _fail(f"mock_api.scenario({name!r}): no such scenario; choices: {choices}")
         state = self.app.state
         state.scenario = name if name is not None else state.default_scenario
 

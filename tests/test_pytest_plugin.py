@@ -97,6 +97,9 @@ def test_the_journal_records_calls_and_is_reset_between_tests(pytester: pytest.P
             mock_api.assert_called("{CUSTOMER_OP}")
             with pytest.raises(AssertionError, match="called 1 time.*expected 3"):
                 mock_api.assert_called("{LIST_ID}", times=3)
+            with pytest.raises(pytest.fail.Exception, match="no such scenario; choices: default, empty"):
+                mock_api.scenario("emtpy")
+            assert mock_api.app.state.scenario == "empty"
 
         def test_then_starts_clean(mock_api):
             assert mock_api.calls() == []
