@@ -71,12 +71,13 @@ class AdminApi:
         self.app = app
         self.current = current
         self.prefix = normalize_prefix(prefix)
+        self._folder = self.prefix + "/"
         self.status = status or dict
         self.routes = self._routes()
         self.router = Router(self.routes, redirect_slashes=False, default=self._not_found)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.owns(scope):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix) and self.owns(scope):
             await self.router(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -84,7 +85,7 @@ class AdminApi:
     def owns(self, scope: Scope) -> bool:
         """True for a path under the prefix that the spec does not serve."""
         path: str = scope["path"]
-        if path != self.prefix and not path.startswith(self.prefix + "/"):
+        if not path.startswith(self.prefix) or (path != self.prefix and not path.startswith(self._folder)):
             return False
         raw = (scope.get("raw_path") or path.encode()).decode("latin-1").split("?", 1)[0]
         return self.current().router.match(raw, scope["method"]) is None

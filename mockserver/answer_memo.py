@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from mockserver.encoding import encode_body
@@ -31,38 +30,45 @@ SEEN_ENTRIES = 4 * MEMO_ENTRIES
 MAX_REQUEST_BODY = 4096  # bigger request bodies are rarely sent twice: not worth a key
 
 
+# What a request is made of, and its hash, computed once per request (hashing every header is not free).
+MemoKey = tuple[int, tuple[Any, ...]]
+
+
 class AnswerMemo:
     """A thread-safe LRU of (operation, answer with its body encoded) by request."""
 
     def __init__(self, entries: int = MEMO_ENTRIES, max_bytes: int = MEMO_BYTES) -> None:
         self.entries = entries
         self.max_bytes = max_bytes
-        self._answers: OrderedDict[Hashable, tuple[Operation | None, Answer, int]] = OrderedDict()
+        # By hash; each entry holds the whole key, compared on a hit.
+        self._answers: OrderedDict[int, tuple[tuple[Any, ...], Operation | None, Answer, int]] = OrderedDict()
         self._bytes = 0
         self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of requests seen once, not kept yet
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(scope: dict[str, Any], body: bytes, too_large: bool, scenario: str | None) -> Hashable | None:
+    def key(scope: dict[str, Any], body: bytes, too_large: bool, scenario: str | None) -> MemoKey | None:
         """What the answer to this request depends on; None when the request is not worth keeping."""
         if too_large or len(body) > MAX_REQUEST_BODY:
             return None
-        return (scope["method"], scope.get("raw_path") or scope["path"], scope.get("query_string", b""),
-                tuple(scope["headers"]), body, scenario)
+        parts = (scope["method"], scope.get("raw_path") or scope["path"], scope.get("query_string", b""),
+                 tuple(scope["headers"]), body, scenario)
+        return hash(parts), parts
 
-    def get(self, key: Hashable) -> tuple[Operation | None, Answer] | None:
+    def get(self, key: MemoKey) -> tuple[Operation | None, Answer] | None:
+        fingerprint, parts = key
         with self._lock:
-            found = self._answers.get(key)
-            if found is None:
+            found = self._answers.get(fingerprint)
+            if found is None or found[0] != parts:
                 return None
-            self._answers.move_to_end(key)
-        operation, answer, _ = found
-        return operation, _copy(answer)
+            self._answers.move_to_end(fingerprint)
+        _, operation, answer, _ = found
+        return operation, answer.copy()
 
-    def put(self, key: Hashable, operation: Operation | None, answer: Answer) -> Answer:
+    def put(self, key: MemoKey, operation: Operation | None, answer: Answer) -> Answer:
         """Keep `answer` (as a copy whose body is encoded) if its request was seen before; returns the
         answer to send now. Requests made once (a new request id each time) are not worth the copy."""
-        fingerprint = hash(key)
+        fingerprint, parts = key
         with self._lock:
             if fingerprint not in self._seen:
                 self._seen[fingerprint] = None
@@ -70,20 +76,20 @@ class AnswerMemo:
                     self._seen.popitem(last=False)
                 return answer
         payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
-        kept = _copy(answer, payload)
+        kept = answer.copy(body=payload)
         size = len(payload or b"") + 512  # the key and the answer's own objects
         if size > self.max_bytes // 8:
             return answer
         with self._lock:
-            previous = self._answers.pop(key, None)
+            previous = self._answers.pop(fingerprint, None)
             if previous is not None:
-                self._bytes -= previous[2]
-            self._answers[key] = (operation, kept, size)
+                self._bytes -= previous[3]
+            self._answers[fingerprint] = (parts, operation, kept, size)
             self._bytes += size
             while len(self._answers) > self.entries or self._bytes > self.max_bytes:
-                _, (_, _, dropped) = self._answers.popitem(last=False)
+                _, (_, _, _, dropped) = self._answers.popitem(last=False)
                 self._bytes -= dropped
-        return _copy(kept)
+        return kept.copy()
 
     def clear(self) -> None:
         with self._lock:
@@ -93,9 +99,3 @@ class AnswerMemo:
 
     def __len__(self) -> int:
         return len(self._answers)
-
-
-def _copy(answer: Answer, body: Any = None) -> Answer:
-    """A copy whose headers can be changed without touching the kept answer."""
-    return Answer(answer.status, answer.body if body is None else body, answer.media_type, answer.source,
-                  dict(answer.headers), answer.delay_ms, answer.response_key, answer.fault)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.answer_memo import AnswerMemo
 from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
@@ -30,7 +30,6 @@ from mockserver.fixture_files.sets import BASE_SET_NAME
 from mockserver.generation import GenerationError, RequestContext, ResponseGenerator
 from mockserver.negotiation import (
     NegotiationError,
-    Preferences,
     choose_media_type,
     parse_preferences,
     response_key_for,
@@ -45,8 +44,11 @@ from mockserver.sources.spec_answers import SpecAnswers
 from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
 from mockserver.state import DEFAULT_JOURNAL_SIZE, JournalEntry, MockState, override_source
-from mockserver.validation import RequestData, RequestValidator, ValidRequest, render_failure
+from mockserver.validation import FailureRenderer, FailureResponse, RequestData
 from mockserver.validation.render import problem_body
+
+if TYPE_CHECKING:
+    from mockserver.validation import RequestValidator
 
 logger = logging.getLogger("mockserver")
 
@@ -54,6 +56,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 MOCK_ERROR_HEADER = "X-Mock-Error"
 SOURCE_HEADER = "X-Mock-Source"
 SCENARIO_HEADER = "x-mock-scenario"
+_SOURCE_HEADER_NAME = SOURCE_HEADER.lower().encode()
 
 
 @dataclass
@@ -62,8 +65,8 @@ class Exchange:
 
     method: str
     path: str
-    query: list[tuple[str, str]]
-    headers: Mapping[str, str]
+    query: Sequence[tuple[str, str]]
+    headers: Headers
     body: bytes
     operation: Operation | None
     answer: Answer
@@ -81,6 +84,7 @@ class _OperationRuntime:
     checks: tuple[Check, ...]
     validator: RequestValidator
     behaviour_headers: tuple[str, ...]
+    failures: FailureRenderer
 
 
 @dataclass
@@ -98,6 +102,8 @@ class MockApp:
     faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults (mockserver.faults)
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
     memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
+    # Documented answers without a given body, by (operation key, status): the same for every request.
+    _documented: dict[tuple[str, int], Answer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.router = Router(self.spec.operations, self.spec.base_path)
@@ -109,22 +115,15 @@ class MockApp:
         self.observers.insert(0, self._record)
 
     def _record(self, exchange: Exchange) -> None:
-        operation = exchange.operation
-        self.state.record(
-            JournalEntry(
-                method=exchange.method,
-                path=exchange.path,
-                query=tuple(exchange.query),
-                headers=dict(exchange.headers.items()),
-                body=exchange.body,
-                operation=operation.key if operation else None,
-                operation_id=operation.operation_id if operation else None,
-                status=exchange.answer.status,
-                source=exchange.answer.source,
-                duration_ms=exchange.duration_ms,
-                time=time.time(),
-            )
-        )
+        operation, answer = exchange.operation, exchange.answer
+        # Positional: this runs for every request, and keyword arguments cost more.
+        self.state.record(JournalEntry(
+            exchange.method, exchange.path, tuple(exchange.query),
+            tuple(exchange.headers.raw),  # decoded when read: most entries never are
+            exchange.body, operation.key if operation else None,
+            operation.operation_id if operation else None, answer.status, answer.source,
+            exchange.duration_ms, time.time(),
+        ))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -134,27 +133,30 @@ class MockApp:
             return
         started = time.perf_counter()
         headers = RequestHeaders(scope)
-        body, too_large = await _read_body(receive, headers)
-        path, parsed_query = _request_target(scope.get("raw_path") or scope["path"].encode(),
-                                             scope.get("query_string", b""))
-        query = list(parsed_query)
+        body, too_large = await _read_body(receive)
+        path, query = _request_target(scope.get("raw_path") or scope["path"].encode(),
+                                      scope.get("query_string", b""))
         operation, answer = self._memoized(scope, path, query, headers, body, too_large)
         delivery = self.faults.plan(self, operation, answer, headers.get("prefer"))
-        answer = delivery.answer
-        if delivery.delay_ms:
-            await asyncio.sleep(delivery.delay_ms / 1000)
+        if delivery is not None:
+            answer = delivery.answer
+            if delivery.delay_ms:
+                await asyncio.sleep(delivery.delay_ms / 1000)
         exchange = Exchange(scope["method"], path, query, headers, body, operation, answer, started)
         exchange.duration_ms = (time.perf_counter() - started) * 1000
         # Observed before sending, so a client holding its answer always finds the request in the journal.
         for observer in self.observers:
             observer(exchange)
-        await delivery.deliver(_send_answer, send, receive, head=scope["method"] == "HEAD")
+        if delivery is None or delivery.fault is None:
+            await _send_answer(send, answer, head=scope["method"] == "HEAD")
+        else:
+            await delivery.deliver(_send_answer, send, receive, head=scope["method"] == "HEAD")
 
     def _memoized(
         self,
         scope: Scope,
         path: str,
-        query: list[tuple[str, str]],
+        query: Sequence[tuple[str, str]],
         headers: Headers,
         body: bytes,
         too_large: bool,
@@ -174,7 +176,7 @@ class MockApp:
         self,
         method: str,
         path: str,
-        query: list[tuple[str, str]],
+        query: Sequence[tuple[str, str]],
         headers: Headers,
         body: bytes,
         too_large: bool = False,
@@ -200,32 +202,27 @@ class MockApp:
         self,
         operation: Operation,
         path_params: dict[str, str],
-        query: list[tuple[str, str]],
+        query: Sequence[tuple[str, str]],
         headers: Headers,
         body: bytes,
         too_large: bool,
     ) -> Answer:
         runtime = self._runtime(operation)
-        cookies = cookie_parser(headers.get("cookie", ""))
-        failure = authenticate(runtime.checks, Credentials(headers, dict(query), cookies))
-        if failure is not None:
-            return self._auth_answer(operation, failure)
+        cookie = headers.get("cookie")
+        cookies = cookie_parser(cookie) if cookie else {}
+        if runtime.checks:
+            failure = authenticate(runtime.checks, Credentials(headers, dict(query), cookies))
+            if failure is not None:
+                return self._auth_answer(operation, failure)
         if too_large:
             return mock_error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
         request = RequestData(path_params, query, headers, cookies, body, headers.get("content-type"))
         outcome = runtime.validator.validate(request)
-        if not isinstance(outcome, ValidRequest):
-            return self._validation_answer(operation, outcome)
-        preferences = parse_preferences(headers.get("prefer"), query)
-        context = AnswerContext(
-            operation=operation,
-            request=outcome,
-            generation=self._generation_context(runtime, outcome, headers, preferences),
-            preferences=preferences,
-            accept=headers.get("accept"),
-            scenario=headers.get(SCENARIO_HEADER) or self.state.scenario,
-            state=self,
-            headers=headers,
+        if isinstance(outcome, list):  # the errors found
+            return self._validation_answer(operation, runtime.failures.render(outcome))
+        context = AnswerContext(  # positional: keyword arguments cost more, per request
+            operation, outcome, parse_preferences(headers.get("prefer"), query), headers.get("accept"),
+            headers.get(SCENARIO_HEADER) or self.state.scenario, self, headers, runtime.behaviour_headers,
         )
         for source in self.sources:
             answer = source(context)
@@ -236,30 +233,24 @@ class MockApp:
     def _runtime(self, operation: Operation) -> _OperationRuntime:
         runtime = self._runtimes.get(operation.key)
         if runtime is None:
+            from mockserver.validation.validator import RequestValidator  # pydantic types: imported late
+
             behaviour = tuple(p.name.lower() for p in operation.parameters if p.location == "header")
             runtime = _OperationRuntime(
                 checks=operation_checks(self.spec, operation, self.config.auth),
                 validator=RequestValidator(self.spec, operation),
                 behaviour_headers=behaviour,
+                failures=FailureRenderer(self.spec, operation),
             )
             self._runtimes[operation.key] = runtime
         return runtime
-
-    def _generation_context(
-        self, runtime: _OperationRuntime, request: ValidRequest, headers: Headers, preferences: Preferences
-    ) -> RequestContext:
-        selected = {name: headers[name] for name in runtime.behaviour_headers if name in headers}
-        if "authorization" in selected:
-            selected.pop("authorization")  # a token must not change the data
-        return RequestContext(path=request.path, query=request.query, headers=selected)
 
     def _auth_answer(self, operation: Operation, failure: AuthFailure) -> Answer:
         answer = self.documented_answer(operation, failure.status, "auth", failure.body)
         answer.headers.update(failure.headers)
         return answer
 
-    def _validation_answer(self, operation: Operation, errors: list[Any]) -> Answer:
-        failure = render_failure(self.spec, operation, errors)
+    def _validation_answer(self, operation: Operation, failure: FailureResponse) -> Answer:
         if failure.response_key is None:
             answer = Answer(failure.status, failure.body, failure.media_type, "validation", response_key=None)
             answer.headers[MOCK_ERROR_HEADER] = "validation"
@@ -272,6 +263,15 @@ class MockApp:
 
     def documented_answer(self, operation: Operation, status: int, source: str, body: Any = None) -> Answer:
         """An answer with `status` whose body is `body`, else the documented example or a generated one."""
+        if body is not None:
+            return self._documented_answer(operation, status, source, body)
+        found = self._documented.get((operation.key, status))
+        if found is None:  # the same for every request: built once
+            found = self._documented_answer(operation, status, source)
+            self._documented[(operation.key, status)] = found
+        return found.copy(source=source)
+
+    def _documented_answer(self, operation: Operation, status: int, source: str, body: Any = None) -> Answer:
         key = response_key_for(operation, status)
         if key is None:
             answer = Answer(
@@ -312,12 +312,19 @@ def _plain(status: int, detail: str, source: str) -> Answer:
     return Answer(status, {"detail": detail}, "application/json", source)
 
 
-async def _read_body(receive: Receive, headers: Headers) -> tuple[bytes, bool]:
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):  # the usual: one message
+        body = message.get("body", b"")
+        return (b"", True) if len(body) > MAX_BODY_BYTES else (body, False)
+    return await _read_more_body(receive, message)
+
+
+async def _read_more_body(receive: Receive, message: Message) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
     too_large = False
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -328,6 +335,7 @@ async def _read_body(receive: Receive, headers: Headers) -> tuple[bytes, bool]:
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        message = await receive()
     return b"".join(chunks), too_large
 
 
@@ -335,12 +343,17 @@ async def _send_answer(send: Send, answer: Answer, *, head: bool = False) -> Non
     payload = encode_body(answer.body, answer.media_type)
     raw_headers = [(b"content-length", str(len(payload)).encode())]
     if answer.media_type is not None and answer.body is not None:
-        raw_headers.append((b"content-type", content_type_header(answer.media_type).encode()))
-    raw_headers.append((SOURCE_HEADER.lower().encode(), answer.source.encode("latin-1", "replace")))
+        raw_headers.append((b"content-type", _content_type(answer.media_type)))
+    raw_headers.append((_SOURCE_HEADER_NAME, answer.source.encode("latin-1", "replace")))
     for name, value in answer.headers.items():
         raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1", "replace")))
     await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+@lru_cache(maxsize=256)
+def _content_type(media_type: str) -> bytes:
+    return content_type_header(media_type).encode("latin-1", "replace")
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

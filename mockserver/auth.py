@@ -12,7 +12,8 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from mockserver.config import HeaderRule
 from mockserver.spec.model import Operation, Spec
@@ -26,8 +27,7 @@ class AuthFailure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     """The parts of a request that carry credentials."""
 
     headers: Mapping[str, str]  # case-insensitive
@@ -47,6 +47,15 @@ def has_scheme(value: str | None, scheme: str) -> bool:
 
 
 def is_uuid(value: str) -> bool:
+    return _is_short_uuid(value) if len(value) <= 64 else _parses_as_uuid(value)
+
+
+@lru_cache(maxsize=1024)  # a client sends the same ids again and again
+def _is_short_uuid(value: str) -> bool:
+    return _parses_as_uuid(value)
+
+
+def _parses_as_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
@@ -58,16 +67,21 @@ def header_rule_check(rule: HeaderRule) -> Check:
     """A check enforcing one configured header rule."""
     pattern = re.compile(rule.pattern) if rule.pattern else None
 
+    def valid(value: str) -> bool:
+        if not value.strip():
+            return False
+        if rule.scheme and not has_scheme(value, rule.scheme):
+            return False
+        if rule.format == "uuid" and not is_uuid(value.strip()):
+            return False
+        return pattern is None or pattern.fullmatch(value) is not None
+
+    remembered = remembering(valid)
+    header = rule.header
+
     def check(credentials: Credentials) -> AuthFailure | None:
-        value = credentials.headers.get(rule.header)
-        valid = bool(value and value.strip())
-        if valid and rule.scheme:
-            valid = has_scheme(value, rule.scheme)
-        if valid and rule.format == "uuid":
-            valid = is_uuid(str(value).strip())
-        if valid and pattern:
-            valid = pattern.fullmatch(str(value)) is not None
-        if valid:
+        value = credentials.headers.get(header)
+        if value is not None and remembered(value):
             return None
         reason = f"{rule.name or rule.header}: header {rule.header!r} missing or malformed"
         return AuthFailure(rule.status, reason, rule.body, dict(rule.headers))
@@ -75,21 +89,54 @@ def header_rule_check(rule: HeaderRule) -> Check:
     return check
 
 
-def _scheme_satisfied(scheme: Mapping[str, Any], credentials: Credentials) -> bool:
+def remembering(predicate: Callable[[str], bool], size: int = 256) -> Callable[[str], bool]:
+    """`predicate`, remembering its verdicts on short values (a bounded number of them): a client sends
+    the same token and tenant id with every request."""
+    verdicts: dict[str, bool] = {}
+
+    def remembered(value: str) -> bool:
+        verdict = verdicts.get(value)
+        if verdict is None:
+            verdict = predicate(value)
+            if len(value) <= 512:
+                if len(verdicts) >= size:
+                    verdicts.clear()
+                verdicts[value] = verdict
+        return verdict
+
+    return remembered
+
+
+SchemeCheck = Callable[[Credentials], bool]
+_CREDENTIAL_SOURCES: dict[str, Callable[[Credentials], Mapping[str, str]]] = {
+    "header": lambda credentials: credentials.headers,
+    "query": lambda credentials: credentials.query,
+    "cookie": lambda credentials: credentials.cookies,
+}
+
+
+def scheme_check(scheme: Mapping[str, Any]) -> SchemeCheck:
+    """Whether a request carries what one security scheme asks for (read once, checked per request)."""
     kind = str(scheme.get("type", "")).lower()
     if kind == "apikey":
-        source = {"header": credentials.headers, "query": credentials.query, "cookie": credentials.cookies}
-        values = source.get(str(scheme.get("in", "")).lower())
-        return bool(values and values.get(str(scheme.get("name", ""))))
-    if kind == "http":
-        http_scheme = str(scheme.get("scheme", "bearer")).lower()
-        authorization = credentials.headers.get("authorization")
+        name = str(scheme.get("name", ""))
+        values_in = _CREDENTIAL_SOURCES.get(str(scheme.get("in", "")).lower())
+        if values_in is None:
+            return lambda credentials: False
+        return lambda credentials: bool(values_in(credentials).get(name))
+    if kind in ("http", "oauth2", "openidconnect"):
+        http_scheme = str(scheme.get("scheme", "bearer")).lower() if kind == "http" else "bearer"
         if http_scheme == "basic":
-            return _is_basic(authorization)
-        return has_scheme(authorization, http_scheme)
-    if kind in ("oauth2", "openidconnect"):
-        return has_scheme(credentials.headers.get("authorization"), "bearer")
-    return True  # mutualTLS and unknown types cannot be checked over plain HTTP
+            valid = remembering(_is_basic)
+        else:
+            valid = remembering(lambda value: has_scheme(value, http_scheme))
+
+        def authorized(credentials: Credentials) -> bool:
+            value = credentials.headers.get("authorization")
+            return value is not None and valid(value)
+
+        return authorized
+    return lambda credentials: True  # mutualTLS and unknown types cannot be checked over plain HTTP
 
 
 def _is_basic(value: str | None) -> bool:
@@ -121,10 +168,12 @@ def security_check(spec: Spec, operation: Operation) -> Check | None:
     schemes = spec.security_schemes
     alternatives = [[schemes.get(name, {}) for name in requirement] for requirement in requirements]
     challenge = ", ".join(dict.fromkeys(_challenge(s) for group in alternatives for s in group))
+    groups = tuple(tuple(scheme_check(scheme) for scheme in group) for group in alternatives)
 
     def check(credentials: Credentials) -> AuthFailure | None:
-        if any(all(_scheme_satisfied(s, credentials) for s in group) for group in alternatives):
-            return None
+        for group in groups:
+            if all(satisfied(credentials) for satisfied in group):
+                return None
         return AuthFailure(401, "missing or invalid credentials", None, {"WWW-Authenticate": challenge})
 
     return check

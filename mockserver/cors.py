@@ -38,7 +38,7 @@ class CorsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw_origin = next((value for name, value in scope["headers"] if name == b"origin"), None)
+        raw_origin = _origin(scope["headers"])
         if raw_origin is None:  # not a cross-origin browser request: nothing to add
             await self.app(scope, receive, send)
             return
@@ -80,6 +80,13 @@ class CorsMiddleware:
             # Chrome asks before a public page may call a server on the developer's machine.
             response_headers.append((b"access-control-allow-private-network", b"true"))
         await _respond(send, 204, response_headers, b"")
+
+
+def _origin(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"origin":
+            return value
+    return None
 
 
 def _with_cors_headers(send: Send, origin: str) -> Send:

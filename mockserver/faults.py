@@ -137,12 +137,17 @@ class FaultSettings:
     delay: DelayRange | None = None
     rng: random.Random | None = None
 
-    def plan(self, app: Any, operation: Operation | None, answer: Answer, prefer: str | None) -> Delivery:
-        """The delivery of `answer`: its delay and fault, from the request, the answer and the settings.
+    def plan(
+        self, app: Any, operation: Operation | None, answer: Answer, prefer: str | None
+    ) -> Delivery | None:
+        """The delivery of `answer`: its delay and fault, from the request, the answer and the settings;
+        None when it is simply sent at once (most answers).
 
         `app` is the MockApp (for documented answers); a bad `delay` or `fault` preference gets the
         mock's own 400 naming the choices.
         """
+        if not prefer and not answer.delay_ms and answer.fault is None and self.delay is None:
+            return None
         try:
             wanted = _wanted(prefer)
             delay_ms = self._delay_ms(answer, wanted.get("delay"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from mockserver.spec.model import MediaType, Operation, Response
 
@@ -35,8 +37,13 @@ class Preferences:
     raw: Mapping[str, str] | None = None  # every preference given, for features that read their own
 
 
+NO_PREFERENCES = Preferences(raw=MappingProxyType({}))
+
+
 def parse_preferences(prefer_header: str | None, query: Sequence[tuple[str, str]]) -> Preferences:
     """Read preferences from the `Prefer` header, else from the `__code`-style query parameters."""
+    if not prefer_header and not any(key in PREFER_QUERY_KEYS for key, _ in query):
+        return NO_PREFERENCES  # most requests: nothing to read
     if prefer_header:
         pairs = [item.partition("=") for item in prefer_header.replace(";", ",").split(",")]
         raw = {key.strip().lower(): value.strip().strip('"') for key, _, value in pairs if key.strip()}
@@ -169,6 +176,7 @@ def choose_media_type(response: Response, accept: str | None) -> MediaType | Non
     return best[1]
 
 
+@lru_cache(maxsize=256)
 def _is_json(media_type: str) -> bool:
     base = media_type.split(";")[0].strip().lower()
     return base == "application/json" or base.endswith("+json") or base == "*/*"

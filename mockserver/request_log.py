@@ -8,6 +8,7 @@ spec's apiKey scheme names) are masked.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -57,9 +58,16 @@ def mask_query(query: Sequence[tuple[str, str]], secret_names: frozenset[str] = 
 
 
 @lru_cache(maxsize=256)
-def _masked_query(query: tuple[tuple[str, str], ...], secret_names: frozenset[str]) -> str:
-    """`mask_query`, remembered: clients repeat their requests, and encoding a query is not free."""
-    return mask_query(query, secret_names)
+def _line_middle(method: str, path: str, query: tuple[tuple[str, str], ...], operation: str | None,
+                 status: int, source: str, secret_names: frozenset[str]) -> str:
+    """A text line but for its time and duration, remembered: clients repeat their requests, and masking
+    and encoding a query is not free."""
+    masked = mask_query(query, secret_names) if query else ""
+    target = f"{path}?{masked}" if masked else path
+    return f"{method:<6} {target}  {operation or '-'}  {status}  {source}"
+
+
+_MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
 def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -78,18 +86,45 @@ def _is_secret(name: str, secret_names: frozenset[str]) -> bool:
 
 
 class RequestLog:
-    """An observer of the mock (see `MockApp.observers`) writing one line per request."""
+    """An observer of the mock (see `MockApp.observers`) writing one line per request.
+
+    Lines are flushed once the event loop has handled the requests at hand: promptly, yet in one write
+    for many lines under load.
+    """
 
     def __init__(self, spec: Spec, stream: IO[str] | None = None, log_format: LogFormat = "text") -> None:
         self.stream = stream
         self.log_format = log_format
         self.secret_names = secret_query_names(spec)
+        self._unflushed: IO[str] | None = None  # the stream a flush is scheduled for
+        self._clock_second = -1
+        self._clock_text = ""
 
     def __call__(self, exchange: Exchange) -> None:
         line = json.dumps(self.record(exchange)) if self.log_format == "json" else self.text_line(exchange)
         stream = self.stream or sys.stdout
         stream.write(line + "\n")
-        stream.flush()
+        if self._unflushed is not stream:
+            self._flush_soon(stream)
+
+    def _flush_soon(self, stream: IO[str]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called outside the server (no event loop): now
+            stream.flush()
+            return
+        if self._unflushed is not None:
+            self._flush()  # another stream (stdout replaced): that one first
+        self._unflushed = stream
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        stream, self._unflushed = self._unflushed, None
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # closed meanwhile: nothing to show it on
+            pass
 
     def record(self, exchange: Exchange) -> dict[str, Any]:
         """The facts of one request, as the JSON format writes them."""
@@ -108,11 +143,16 @@ class RequestLog:
     def text_line(self, exchange: Exchange) -> str:
         """`text(record(exchange))`, without the round trip through an ISO timestamp (it runs per request)."""
         now = time.time()
-        clock = f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d}"
-        query = _masked_query(tuple(exchange.query), self.secret_names) if exchange.query else ""
-        path = exchange.path + (f"?{query}" if query else "")
-        return (f"{clock} {exchange.method:<6} {path}  {_operation_name(exchange.operation) or '-'}  "
-                f"{exchange.answer.status}  {exchange.answer.source}  {round(exchange.duration_ms, 1):.1f}ms")
+        query = exchange.query if type(exchange.query) is tuple else tuple(exchange.query)
+        operation, answer = exchange.operation, exchange.answer
+        name = None if operation is None else operation.operation_id or operation.key
+        middle = _line_middle(exchange.method, exchange.path, query, name, answer.status, answer.source,
+                              self.secret_names)
+        if int(now) != self._clock_second:  # HH:MM:SS, local time: formatted once a second
+            self._clock_text = time.strftime("%H:%M:%S", time.localtime(int(now)))
+            self._clock_second = int(now)
+        milliseconds = _MILLISECONDS[int(now * 1000) % 1000]
+        return f"{self._clock_text}{milliseconds} {middle}  {exchange.duration_ms:.1f}ms"
 
     @staticmethod
     def text(record: Mapping[str, Any]) -> str:

@@ -2,15 +2,22 @@
 
     request -> CORS -> admin (/__mock__/...) -> LiveApp -> MockApp (latency, faults, request log)
 
-Each layer is a small ASGI wrapper in its own module; this one only reads the options and stacks them.
+Each layer is a small ASGI wrapper in its own module; this one reads the options, stacks them and serves:
+the banner is printed once the server listens, and what only openapi-spec-validator finds in the spec
+after that, by a low-priority process (seconds of CPU on a large spec, out of the way of start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -21,7 +28,7 @@ if TYPE_CHECKING:
     from mockserver.admin import AdminApi
     from mockserver.app import MockApp
     from mockserver.faults import DelayRange
-    from mockserver.reload import LiveApp
+    from mockserver.reload import LiveApp, Watcher
     from mockserver.request_log import LogFormat
 
 # The modules behind each layer are imported when a mock is built, so `mockserver --help` stays fast.
@@ -109,10 +116,13 @@ def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
 
 
 def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, workers: int = 1) -> int:
-    """Build, print the banner, and serve until interrupted. Raises LoadError when the mock cannot load.
+    """Build, serve until interrupted, and print the banner once the server listens. Raises LoadError when
+    the mock cannot load.
 
     With several `workers`, each process builds its own mock from the same options (this one builds it
     first, to report problems and print the banner): answers are identical, state is per process.
+    What only openapi-spec-validator finds is printed later: a low-priority process looks for it once
+    the server listens (not with `--strict`, which validates before serving).
     """
     import uvicorn
 
@@ -121,25 +131,25 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
               file=sys.stderr)
         return 2
 
-    from mockserver.reload import Watcher, watched_paths
-    from mockserver.request_log import startup_banner
-
     stack = build_stack(options, build_mock(options, validate=False))
     app = stack.live.current
     printed = _warnings(app, stack)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
-    if not options.strict:  # strict validated before serving
-        _validate_in_background(options, set(printed))
-    banner_stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
-    admin_prefix = stack.admin.prefix if stack.admin is not None else None
-    print(startup_banner(app, f"http://{host}:{port}", admin_prefix, options.fixtures), file=banner_stream,
-          flush=True)
     watcher = None
     if watch:
-        paths = watched_paths(options.spec, app.spec.files, options.fixtures)
-        watcher = Watcher(stack.live, paths).start()
-        print(f"mockserver: watching {', '.join(map(str, paths))}", file=banner_stream, flush=True)
+        from mockserver.reload import Watcher, watched_paths
+
+        watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
+    validation = BackgroundValidation(options.spec, set(printed)) if not options.strict else None
+    shown = [stack]  # the banner's, dropped once printed (with --workers, this process serves no app)
+
+    def listening() -> None:
+        _print_banner(shown.pop(), options, host, port, watcher)
+        if validation is not None:
+            validation.start()
+
+    started = WhenListening(host, port, listening).start()
     try:
         if workers > 1:
             del stack, app  # each worker builds its own
@@ -149,9 +159,70 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         else:
             uvicorn.run(stack.asgi, host=host, port=port, log_level="warning", access_log=False)
     finally:
+        started.stop()
         if watcher is not None:
             watcher.stop()
+        if validation is not None:
+            validation.stop()
     return 0
+
+
+def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, watcher: Watcher | None) -> None:
+    from mockserver.request_log import startup_banner
+
+    app = stack.live.current
+    stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
+    admin_prefix = stack.admin.prefix if stack.admin is not None else None
+    banner = startup_banner(app, f"http://{host}:{port}", admin_prefix, options.fixtures)
+    print(banner, file=stream, flush=True)
+    if watcher is not None:
+        print(f"mockserver: watching {', '.join(map(str, watcher.paths))}", file=stream, flush=True)
+
+
+class WhenListening:
+    """Calls `then`, in a thread, as soon as a server accepts connections on host:port (at once for port
+    0, whose real port is not known here); never when stopped first."""
+
+    POLL_SECONDS = 0.01
+
+    def __init__(self, host: str, port: int, then: Callable[[], None]) -> None:
+        self.address = (_local_address(host), port)
+        self.then = then
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> WhenListening:
+        if self.address[1] == 0:
+            self.then()
+        else:
+            self._thread = threading.Thread(target=self._wait, name="mockserver-listening", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _wait(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                socket.create_connection(self.address, timeout=1).close()
+            except OSError:
+                self._stopped.wait(self.POLL_SECONDS)
+                continue
+            if not self._stopped.is_set():
+                self.then()
+            return
+
+
+def _local_address(host: str) -> str:
+    """Where to reach a server bound to `host` from this machine (wildcard addresses: loopback)."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host.strip("[]")
 
 
 def app_from_environment() -> ASGIApp:
@@ -185,23 +256,80 @@ def options_from_json(text: str) -> ServeOptions:
     })
 
 
-def _validate_in_background(options: ServeOptions, printed: set[str]) -> None:
-    """Print what openapi-spec-validator finds in the spec, once it has (seconds on a large spec: the mock
-    serves meanwhile)."""
-    import threading
+class BackgroundValidation:
+    """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
+    low-priority process: seconds of CPU on a large spec, while the mock answers at full speed."""
 
-    def validate() -> None:
-        from mockserver.spec import load_spec
+    def __init__(self, spec: Path, printed: set[str]) -> None:
+        self.spec = spec
+        self.printed = printed
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
 
-        try:
-            spec = load_spec(options.spec, validate=True, strict=False)
-        except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
+    def start(self) -> None:
+        code = "from mockserver.serving import report_validation; report_validation()"
+        command = [sys.executable, "-c", code, str(self.spec)]
+        with self._lock:
+            if self._stopped or self._process is not None:
+                return
+            try:
+                self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                assert self._process.stdin is not None
+                # Its stdin stays open: it closes when this process ends (however), and that one then ends.
+                self._process.stdin.write(json.dumps(sorted(self.printed)).encode() + b"\n")
+                self._process.stdin.flush()
+            except OSError:
+                return  # only warnings are lost
+
+    def stop(self) -> None:
+        """End the validation if it still runs (the server stopped first)."""
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is None:
             return
-        for warning in map(str, spec.warnings):
-            if warning not in printed:
-                print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        if process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
-    threading.Thread(target=validate, name="mockserver-validate", daemon=True).start()
+
+def report_validation() -> None:
+    """The background validation of `serve`: the spec (argv), minus the warnings printed already (the first
+    line of stdin). Ends when stdin does: the server stopped."""
+    _yield_to_everything_else()
+    printed = set(json.loads(sys.stdin.readline() or "[]"))
+    threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
+    from mockserver.spec import load_spec
+
+    try:
+        spec = load_spec(sys.argv[1], validate=True, strict=False)
+    except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
+        return
+    for warning in map(str, spec.warnings):
+        if warning not in printed:
+            print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+
+
+def _exit_at_end_of_input() -> None:
+    sys.stdin.read()  # nothing more comes: this returns when the server closes its end, or exits
+    os._exit(0)
+
+
+def _yield_to_everything_else() -> None:
+    """The lowest priority a process can take without privileges: on a busy CPU (a benchmark pins the mock
+    to one) it gets a sliver of the time, so the mock's requests come first."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(19)
 
 
 def _warnings(app: MockApp, stack: Stack) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mockserver.negotiation import response_key_for
@@ -32,14 +33,15 @@ class Override:
     used: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class JournalEntry:
-    """One request the mock answered."""
+    """One request the mock answered. Made for every request, so it keeps the raw headers; `headers`
+    decodes them when first read."""
 
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
-    headers: dict[str, str]
+    raw_headers: tuple[tuple[bytes, bytes], ...]  # as the server received them (ASGI: lower-case names)
     body: bytes
     operation: str | None  # "METHOD /path" of the operation, None when no route matched
     operation_id: str | None
@@ -47,6 +49,11 @@ class JournalEntry:
     source: str
     duration_ms: float
     time: float
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """The request headers by name (of a repeated name, the last value)."""
+        return {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
 
     def json(self) -> Any:
         import orjson
@@ -164,6 +171,8 @@ def override_source(state: MockState):
     """A source answering from the state's overrides; it runs before every other source."""
 
     def answer(ctx: AnswerContext) -> Answer | None:
+        if not state.overrides:  # most requests: no lock to take
+            return None
         override = state.take_override(ctx.operation)
         if override is None:
             return None

@@ -480,6 +480,14 @@ CONTENT_TYPE_CHOICES = [b"application/json", b"application/x-www-form-urlencoded
 
 
 @cache
+@pytest.mark.parametrize("raw", ["%1E3", "%203", "3%20", "%093"])
+def test_an_integer_path_parameter_with_padding_is_not_an_integer(raw: str) -> None:
+    # Python's int() strips whitespace, \x1c-\x1f included; a schema's `type: integer` does not.
+    app = create_app(CORPUS / "bodiless.yaml")
+    assert send(app, "DELETE", f"/items/{raw}").status == 404  # its only documented client error
+    assert send(app, "DELETE", "/items/3").status == 204
+
+
 def _corpus_app(spec: Path) -> MockApp:
     return create_app(spec)
 

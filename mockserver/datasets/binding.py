@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ import orjson
 from mockserver.datasets.collections import EVERY_TENANT, IndexedCollection, Record
 from mockserver.datasets.cursors import Cursor, decode_cursor, encode_cursor
 from mockserver.datasets.hooks import Hook, HookRequest, HookResponse
-from mockserver.datasets.predicates import Predicate, compare, field_getter, sort_key, text
+from mockserver.datasets.predicates import Predicate, compare, field_getter, plain, sort_key, text
 from mockserver.datasets.templates import RenderValues, Template
 
 logger = logging.getLogger("mockserver")
@@ -121,6 +121,41 @@ class BindingRequest:
     scenario: str | None = None
 
 
+class RequestParams(Mapping[str, Any]):
+    """A request's typed parameters by their spec names, valued as records hold them.
+
+    Path parameters win over query parameters, which win over headers. Values are converted when read,
+    so a binding pays only for the parameters it looks at.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, path: Mapping[str, Any], query: Mapping[str, Any], headers: Mapping[str, Any]) -> None:
+        self._values = {**headers, **query, **path}
+
+    def __getitem__(self, name: str) -> Any:
+        return plain(self._values[name])
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._values.get(name, _ABSENT)
+        if value is _ABSENT:
+            return default
+        return value if type(value) in _SCALARS else plain(value)
+
+    def typed(self, names: Sequence[str]) -> tuple[Any, ...]:
+        """The values of `names` (None when absent) as validation typed them, not converted."""
+        return tuple(map(self._values.get, names))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+_ABSENT = object()
+
+
 @dataclass
 class _TenantView:
     """One tenant's records for one binding: after `where`, in order, encoded, grouped by owner."""
@@ -195,9 +230,14 @@ class CompiledBinding:
                 return Reply(self.owner.missing.status, self.owner.missing.body, documented=True)
         if self.hook is not None:
             return self._hook_reply(self.hook, request, owner)
-        params = request.params
-        cache_key = (request.tenant, *[_hashable(params.get(name)) for name in self._cache_params])
-        reply = self._cache.get(cache_key)
+        params, names = request.params, self._cache_params
+        values = params.typed(names) if isinstance(params, RequestParams) else tuple(map(params.get, names))
+        cache_key = (request.tenant, values)
+        try:
+            reply = self._cache.get(cache_key)
+        except TypeError:  # an array or object parameter
+            cache_key = (request.tenant, tuple(map(_hashable, values)))
+            reply = self._cache.get(cache_key)
         if reply is None:
             reply = self._render(request, owner)
             if len(self._cache) >= PAGE_CACHE_SIZE:

@@ -14,6 +14,7 @@ from typing import Any
 from mockserver.datasets.predicates import text
 
 Record = Mapping[str, Any]
+TENANT_ANSWERS = 1024
 
 
 class _EveryTenant:
@@ -92,11 +93,24 @@ class TenantScope:
 
     header: str | None  # None: records are not scoped
     known: frozenset[str] | None  # None: any id is accepted (it simply has no records)
+    # Answers by header value, a bounded number of them: a client sends the same tenant id every time.
+    _answers: dict[str, tuple[Any, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def tenant_for(self, value: str | None) -> tuple[Any, bool]:
         """(tenant key, known) for the header's value."""
         if self.header is None:
             return EVERY_TENANT, True
+        if type(value) is not str or len(value) > 128:
+            return self._tenant_for(value)
+        found = self._answers.get(value)
+        if found is None:
+            found = self._tenant_for(value)
+            if len(self._answers) >= TENANT_ANSWERS:
+                self._answers.clear()
+            self._answers[value] = found
+        return found
+
+    def _tenant_for(self, value: Any) -> tuple[Any, bool]:
         if value is None or not str(value).strip():
             return None, self.known is None
         tenant = canonical_tenant(value)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from mockserver.generation import RequestContext
 from mockserver.negotiation import Preferences
 from mockserver.spec.model import Operation
-from mockserver.validation import ValidRequest
+
+if TYPE_CHECKING:
+    from mockserver.validation import ValidRequest
+
+_SAME: Any = object()
 
 
 @dataclass
@@ -25,6 +30,13 @@ class Answer:
     response_key: str | None = None  # the documented response key this answers as; None: the mock's own
     fault: str | None = None  # a fault (see mockserver.faults) to deliver instead of a clean response
 
+    def copy(self, body: Any = _SAME, source: str | None = None) -> Answer:
+        """A copy whose headers can be changed without touching this answer; `body` and `source` replace
+        this answer's when given."""
+        return Answer(self.status, self.body if body is _SAME else body, self.media_type,
+                      self.source if source is None else source, dict(self.headers), self.delay_ms,
+                      self.response_key, self.fault)
+
 
 @dataclass
 class AnswerContext:
@@ -32,12 +44,21 @@ class AnswerContext:
 
     operation: Operation
     request: ValidRequest
-    generation: RequestContext
     preferences: Preferences
     accept: str | None
     scenario: str | None
     state: Any = None  # the MockApp answering (its runtime state, documented answers)
     headers: Mapping[str, str] = field(default_factory=dict)  # every request header, case-insensitive
+    behaviour_headers: tuple[str, ...] = ()  # lower-case names of the operation's header parameters
+
+    @cached_property
+    def generation(self) -> RequestContext:
+        """What of the request a generated body may depend on: its typed path and query parameters and
+        the declared headers it sent (never its credentials). Built when a source first asks."""
+        headers = self.headers
+        selected = {name: headers[name] for name in self.behaviour_headers
+                    if name != "authorization" and name in headers}  # a token must not change the data
+        return RequestContext(path=self.request.path, query=self.request.query, headers=selected)
 
 
 Source = Callable[[AnswerContext], Answer | None]

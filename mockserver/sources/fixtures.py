@@ -8,13 +8,11 @@ Datasets then answer the operation's success response. `Prefer: dynamic=true` ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mockserver.config import MockConfig
-from mockserver.datasets.binding import Reply
-from mockserver.datasets.predicates import plain
+from mockserver.datasets.binding import Reply, RequestParams
 from mockserver.fixture_files.checks import fixture_media_type
 from mockserver.fixture_files.named import CompiledResponse
 from mockserver.fixture_files.sets import FixtureSet, FixtureSets, load_fixture_sets
@@ -123,8 +121,11 @@ class DatasetAnswers:
         if reply is None:
             return None
         answer = _dataset_answer(ctx, reply)
-        answer.delay_ms = max(answer.delay_ms, sets[0].delay_ms)
-        answer.fault = answer.fault or sets[0].fault
+        active = sets[0]
+        if active.delay_ms > answer.delay_ms:
+            answer.delay_ms = active.delay_ms
+        if not answer.fault:
+            answer.fault = active.fault
         return answer
 
     def _tenant(self, ctx: AnswerContext, key: str) -> str | None:
@@ -157,39 +158,7 @@ def _dataset_answer(ctx: AnswerContext, reply: Reply) -> Answer:
     if key is None:
         key = response_key_for(operation, reply.status)
         media_type = None if key is None else fixture_media_type(operation, key, None)
-    return Answer(reply.status, reply.body, media_type, reply.source, dict(reply.headers), response_key=key)
-
-
-class RequestParams(Mapping[str, Any]):
-    """A request's typed parameters by their spec names, valued as records hold them.
-
-    Path parameters win over query parameters, which win over headers. Values are converted when read,
-    so a binding pays only for the parameters it looks at.
-    """
-
-    __slots__ = ("_values",)
-
-    def __init__(self, path: Mapping[str, Any], query: Mapping[str, Any], headers: Mapping[str, Any]) -> None:
-        self._values = {**headers, **query, **path}
-
-    def __getitem__(self, name: str) -> Any:
-        return plain(self._values[name])
-
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._values.get(name, _ABSENT)
-        if value is _ABSENT:
-            return default
-        return value if type(value) in _SCALARS else plain(value)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-_ABSENT = object()
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+    return Answer(reply.status, reply.body, media_type, reply.source, dict(reply.headers), 0, key)
 
 
 def load_fixture_sources(spec: Spec, fixtures_dir: Path | None, config: MockConfig,

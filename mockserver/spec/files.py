@@ -3,12 +3,25 @@
 YAML is read with a safe loader that follows the YAML 1.2 core schema, like JSON and most OpenAPI
 tools: dates and times stay strings (`2024-01-01`), only `true`/`false` are booleans (`no`, `on` stay
 strings), and mapping keys are kept as written (`200:` is the key "200", not the integer 200).
+
+Parsing YAML is slow (tens of milliseconds for a 100 KB file, even with libyaml), so what a file
+parses to is kept in a cache folder, by the hash of the file's bytes and of the parser's version: like
+Python's `.pyc` files, an entry is never stale, and an edited file is simply parsed again. The folder
+is `$MOCKSERVER_CACHE_DIR`, else `$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`;
+`MOCKSERVER_CACHE_DIR=` (empty) turns the cache off. A cache that cannot be read or written is
+ignored: it only ever saves time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import marshal
+import os
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -124,7 +137,8 @@ class FileReadError(Exception):
 def read_source(path: Path, display: str) -> SourceFile:
     """Read and parse one JSON or YAML file (by its suffix; YAML for anything but `.json`)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        content = path.read_bytes()
+        text = content.decode("utf-8-sig")
     except FileNotFoundError:
         raise FileReadError(Problem(display, "", "file not found")) from None
     except IsADirectoryError:
@@ -135,7 +149,7 @@ def read_source(path: Path, display: str) -> SourceFile:
         raise FileReadError(Problem(display, "", f"cannot read the file: {exc.strerror or exc}")) from None
     if path.suffix.lower() in JSON_SUFFIXES:
         return SourceFile(display, path, _parse_json(text, display))
-    data, duplicates = _parse_yaml(text, display)
+    data, duplicates = _parse_yaml_cached(content, text, display)
     warnings = [
         Problem(display, "", f"duplicate key '{key}' in a mapping: the last value wins", line)
         for key, line in duplicates
@@ -154,6 +168,19 @@ def _parse_json(text: str, display: str) -> Any:
     except RecursionError:
         problem = Problem(display, "", "invalid JSON: nested too deeply")
         raise FileReadError(problem, parse_error=True) from None
+
+
+def _parse_yaml_cached(content: bytes, text: str, display: str) -> tuple[Any, list[tuple[str, int]]]:
+    """`_parse_yaml`, or what the same bytes parsed to before (see the module's docstring)."""
+    entry = _cache_entry(content)
+    if entry is not None:
+        found = _read_cached(entry)
+        if found is not None:
+            return found
+    parsed = _parse_yaml(text, display)
+    if entry is not None:
+        _write_cached(entry, parsed)
+    return parsed
 
 
 def _parse_yaml(text: str, display: str) -> tuple[Any, list[tuple[str, int]]]:
@@ -197,6 +224,91 @@ def _contains_itself(data: Any) -> bool:
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, False) for child in children if isinstance(child, (dict, list)))
     return False
+
+
+# -- the cache of parsed YAML ----------------------------------------------------------------------
+
+CACHE_ENVIRONMENT_VARIABLE = "MOCKSERVER_CACHE_DIR"
+# Bump when what a YAML file parses to changes (the loader's rules above): older entries are then unused.
+_PARSER_VERSION = 1
+_CACHE_MAX_ENTRIES = 1000
+_CACHE_MAX_BYTES = 256 * 1024 * 1024
+_CACHE_MIN_BYTES = 512  # smaller files parse faster than an entry is found
+
+
+def cache_folder() -> Path | None:
+    """Where parsed YAML is kept, or None when the cache is off."""
+    configured = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
+    if configured is not None:
+        return Path(configured).expanduser() if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mockserver"
+
+
+def _cache_entry(content: bytes) -> Path | None:
+    if len(content) < _CACHE_MIN_BYTES:
+        return None
+    folder = cache_folder()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(_CACHE_SALT)
+    digest.update(content)
+    return folder / "yaml" / f"{digest.hexdigest()}.marshal"
+
+
+# What else decides what the bytes parse to: the parser's rules, Python's and PyYAML's versions, libyaml.
+_CACHE_SALT = (f"mockserver yaml {_PARSER_VERSION} {sys.version} {getattr(yaml, '__version__', '?')} "
+               f"{_YAML_BASE.__name__} {marshal.version}\0").encode()
+
+
+def _read_cached(entry: Path) -> tuple[Any, list[tuple[str, int]]] | None:
+    try:
+        found = marshal.loads(entry.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], list)):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used: kept when the folder is pruned
+    return found[0], found[1]
+
+
+def _write_cached(entry: Path, parsed: tuple[Any, list[tuple[str, int]]]) -> None:
+    """Keep `parsed` (silently not, when the folder cannot be written); written whole or not at all."""
+    try:
+        payload = marshal.dumps(parsed)  # keeps aliases: an object met twice is loaded as one object
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".writing-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(payload)
+            os.replace(temporary, entry)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _prune(entry.parent)
+    except (OSError, ValueError):
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Drop the least recently used entries when there are too many, or too many bytes of them."""
+    entries = []
+    for item in os.scandir(folder):
+        if item.name.endswith(".marshal"):
+            with contextlib.suppress(OSError):
+                stat = item.stat()
+                entries.append((stat.st_mtime, stat.st_size, item.path))
+    total = sum(size for _, size, _ in entries)
+    if len(entries) <= _CACHE_MAX_ENTRIES and total <= _CACHE_MAX_BYTES:
+        return
+    entries.sort()
+    while entries and (len(entries) > _CACHE_MAX_ENTRIES * 3 // 4 or total > _CACHE_MAX_BYTES * 3 // 4):
+        _, size, path = entries.pop(0)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        total -= size
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:

@@ -4,19 +4,34 @@
     outcome = validator.validate(RequestData(...))       # ValidRequest | list[ErrorItem]
     if not isinstance(outcome, ValidRequest):
         failure = render_failure(spec, operation, outcome)   # 422 FastAPI body, problem+json, or 415
+                                                             # (FailureRenderer: the same, once per operation)
 
 A Content-Type the operation does not document yields a single item of type `unsupported_media_type`
 (`is_unsupported_media_type(errors)`); `render_failure` answers it with status 415.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mockserver.validation.errors import UNSUPPORTED_MEDIA_TYPE, ErrorItem, is_unsupported_media_type
-from mockserver.validation.render import FailureResponse, render_failure
+from mockserver.validation.render import FailureRenderer, FailureResponse, render_failure
 from mockserver.validation.request import RequestData, ValidRequest
-from mockserver.validation.validator import RequestValidator
+
+if TYPE_CHECKING:
+    from mockserver.validation.validator import RequestValidator
+
+
+def __getattr__(name: str) -> Any:
+    # The validator builds on pydantic's types, slow to import: not before a request needs it.
+    if name == "RequestValidator":
+        from mockserver.validation.validator import RequestValidator
+
+        return RequestValidator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "UNSUPPORTED_MEDIA_TYPE",
     "ErrorItem",
+    "FailureRenderer",
     "FailureResponse",
     "RequestData",
     "RequestValidator",

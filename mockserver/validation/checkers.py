@@ -6,9 +6,13 @@ of its errors, and returns the coerced value and the error items.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import itertools
 import json
 import re
 import typing
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -94,6 +98,40 @@ class SchemaChecker:
         return value, errors
 
 
+class RememberedChecker:
+    """A checker of URL and header strings that remembers its verdicts on short ones, a bounded number
+    of them for every checker together: clients send the same values again and again (`limit=50`, a
+    tenant id), and a check costs far more than a lookup. Only immutable results are kept."""
+
+    _serials = itertools.count()
+
+    def __init__(self, checker: Checker) -> None:
+        self._checker = checker
+        self._serial = next(self._serials)  # never reused, unlike id(): a reload cannot read stale verdicts
+
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        if type(raw) is not str or len(raw) > REMEMBERED_LENGTH:
+            return self._checker.check(raw, loc)
+        key = (self._serial, raw, loc)
+        known = _VERDICTS.get(key)
+        if known is not None:
+            value, errors = known
+            return value, list(errors)
+        value, errors = self._checker.check(raw, loc)
+        if errors or type(value) in _IMMUTABLE:
+            if len(_VERDICTS) >= REMEMBERED_VERDICTS:
+                _VERDICTS.clear()
+            _VERDICTS[key] = (value, tuple(errors))
+        return value, errors
+
+
+REMEMBERED_VERDICTS = 4096
+REMEMBERED_LENGTH = 128
+_VERDICTS: dict[tuple[int, str, Loc], tuple[Any, tuple[ErrorItem, ...]]] = {}
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), uuid.UUID, datetime.date, datetime.datetime,
+                        datetime.time, datetime.timedelta, decimal.Decimal})
+
+
 class AnyValue:
     """Accepts everything (no schema, or one that cannot be compiled)."""
 
@@ -176,8 +214,10 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
 
 
 def _coerce_string(raw: str, types: set[str]) -> Any:
-    """The typed reading of `raw` when the schema admits one (the caller retries the raw string)."""
-    text = raw.strip()
+    """The typed reading of `raw` when the schema admits one (the caller retries the raw string).
+
+    Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them)."""
+    text = raw
     if "integer" in types and _INTEGER.fullmatch(text):
         return int(text)
     if "number" in types:

@@ -15,8 +15,6 @@ import jsonschema_rs
 from pydantic import ValidationError
 from pydantic_core import PydanticKnownError
 
-from mockserver.validation.pydantic_types import format_adapter, scalar_adapter
-
 Loc = tuple[str | int, ...]
 
 # The type of the one item returned when the request's Content-Type is not documented (answered 415).
@@ -189,6 +187,8 @@ def _type_error(types: Sequence[str], loc: Loc, value: Any) -> ErrorItem | None:
     """pydantic's error for a value of the wrong JSON type; None when pydantic's lax mode accepts it
     (`"5"` for an integer), as a FastAPI app would."""
     expected = next((name for name in types if name != "null"), types[0] if types else "object")
+    from mockserver.validation.pydantic_types import scalar_adapter  # pydantic's types: slow to import
+
     adapter = scalar_adapter(expected)
     if adapter is None:
         return known_error(_TYPE_ERRORS.get(expected, "value_error"), loc, value)
@@ -206,6 +206,8 @@ def _strict_type_error(types: Sequence[str], loc: Loc, value: Any) -> ErrorItem:
 
 def _format_error(format_name: str, loc: Loc, value: Any, message: str) -> ErrorItem:
     """pydantic's own error for the format's type when it has one (dates, UUIDs), else a value_error."""
+    from mockserver.validation.pydantic_types import format_adapter  # pydantic's types: slow to import
+
     adapter = format_adapter(format_name)
     if adapter is not None:
         try:

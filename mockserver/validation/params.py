@@ -8,13 +8,13 @@ the style is handed to the checker as it is, which reports it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.datastructures import Headers
 
-from mockserver.validation.checkers import Checker, compile_checker
+from mockserver.validation.checkers import AnyValue, Checker, RememberedChecker, compile_checker
 from mockserver.validation.errors import ErrorItem, missing
 from mockserver.validation.pydantic_types import TypeBuilder
 from mockserver.validation.refs import combined_schemas, resolver
@@ -54,7 +54,7 @@ class RawSources:
 
     path: Mapping[str, str]
     query: dict[str, list[str]]  # every value of each key, in order
-    query_pairs: list[tuple[str, str]]
+    query_pairs: Sequence[tuple[str, str]]
     headers: Headers | PlainHeaders
     cookies: Mapping[str, str]
 
@@ -62,7 +62,7 @@ class RawSources:
     def build(
         cls,
         path: Mapping[str, str],
-        query: list[tuple[str, str]],
+        query: Sequence[tuple[str, str]],
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
     ) -> RawSources:
@@ -87,20 +87,25 @@ class ParameterRule:
     default: Any  # ABSENT when the schema has none
     read: Reader
     checker: Checker
+    loc: tuple[str, str]  # where its errors are: (location, name)
+    query_key: str | None = None  # a query parameter read from this key alone: absent when it is
 
-    def apply(self, sources: RawSources, into: dict[str, Any], errors: list[ErrorItem]) -> None:
-        """Read, check and store this parameter's value (or its default), or append its errors."""
-        loc = (self.location, self.name)
-        raw = self.read(sources)
-        if raw is ABSENT:
-            if self.required:
-                errors.append(missing(loc))
-            elif self.default is not ABSENT:
-                into[self.name] = (
-                    copy.deepcopy(self.default) if isinstance(self.default, (dict, list)) else self.default
-                )
-            return
-        value, found = self.checker.check(raw, loc)
+    matters_when_absent: bool = field(init=False)  # required, or it has a default
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matters_when_absent", self.required or self.default is not ABSENT)
+
+    def absent(self, into: dict[str, Any], errors: list[ErrorItem]) -> None:
+        """What an absent parameter gives: its default, or an error when it is required."""
+        if self.required:
+            errors.append(missing(self.loc))
+        elif self.default is not ABSENT:
+            default = self.default
+            into[self.name] = copy.deepcopy(default) if isinstance(default, (dict, list)) else default
+
+    def check(self, raw: Any, into: dict[str, Any], errors: list[ErrorItem]) -> None:
+        """Check a value that was sent; store it, typed, or append its errors."""
+        value, found = self.checker.check(raw, self.loc)
         if found:
             errors.extend(found)
         else:
@@ -127,8 +132,17 @@ def compile_parameter(
     checker = compile_checker(spec, builder, parameter.schema, parameter.schema_pointer, from_strings=True)
     required = parameter.required or parameter.location == "path"
     return ParameterRule(
-        parameter.name, parameter.location, required, schema_default(parameter.schema, resolve), read, checker
+        parameter.name, parameter.location, required, schema_default(parameter.schema, resolve), read,
+        checker if isinstance(checker, AnyValue) else RememberedChecker(checker),
+        (parameter.location, parameter.name), _query_key(parameter, shape),
     )
+
+
+def _query_key(parameter: Parameter, shape: Shape) -> str | None:
+    """The query key that holds all of a query parameter, when one does (not for objects spread over
+    several keys: deepObject, exploded form objects)."""
+    spread = parameter.style == "deepObject" or (shape == "object" and parameter.explode)
+    return parameter.name if parameter.location == "query" and not spread else None
 
 
 def schema_default(schema: Any, resolve: Callable[[Any], Any]) -> Any:
@@ -279,7 +293,7 @@ def _matrix(name: str, raw: str | None, shape: Shape, explode: bool) -> Any:
     return _unpack(values[-1], shape, ",", False)
 
 
-def _deep_object(name: str, pairs: list[tuple[str, str]]) -> Any:
+def _deep_object(name: str, pairs: Sequence[tuple[str, str]]) -> Any:
     """`filter[name]=x&filter[age]=3` as `{"name": "x", "age": "3"}` (nested brackets nest)."""
     prefix = name + "["
     found: dict[str, Any] = {}

@@ -36,18 +36,35 @@ class FailureResponse:
 
 def render_failure(spec: Spec, operation: Operation, errors: list[ErrorItem]) -> FailureResponse:
     """The response for a request that failed validation (or whose Content-Type is not documented: 415)."""
-    if is_unsupported_media_type(errors):
-        return _problem_response(spec, operation, UNSUPPORTED_KEYS, 415, errors[0].msg, [])
-    items = [item.as_dict() for item in errors]
-    fastapi = _fastapi_response(spec, operation, items)
-    if fastapi is not None:
-        return fastapi
-    count = len(errors)
-    detail = f"{count} validation error{'' if count == 1 else 's'}"
-    keys = PROBLEM_KEYS
-    if all(item.loc[:1] == ("path",) for item in errors) and not any(k in operation.responses for k in keys):
-        keys = NOT_FOUND_KEYS  # only 404 documented: a URL whose parameters do not parse names no resource
-    return _problem_response(spec, operation, keys, 400, detail, items)
+    return FailureRenderer(spec, operation).render(errors)
+
+
+class FailureRenderer:
+    """`render_failure` for one operation, with what its documented responses say read once."""
+
+    def __init__(self, spec: Spec, operation: Operation) -> None:
+        self.spec = spec
+        self.operation = operation
+        self._fastapi = _fastapi_target(spec, operation)
+
+    def render(self, errors: list[ErrorItem]) -> FailureResponse:
+        spec, operation = self.spec, self.operation
+        if is_unsupported_media_type(errors):
+            return _problem_response(spec, operation, UNSUPPORTED_KEYS, 415, errors[0].msg, [])
+        items = [item.as_dict() for item in errors]
+        if self._fastapi is not None:
+            key, media = self._fastapi
+            for detail in (items, [_minimal(item) for item in items]):
+                if _fits(spec, media, {"detail": detail}):
+                    return FailureResponse(422, media.media_type, {"detail": detail}, key)
+            return FailureResponse(422, media.media_type, None, key)
+        count = len(errors)
+        detail = f"{count} validation error{'' if count == 1 else 's'}"
+        keys = PROBLEM_KEYS
+        only_path = all(item.loc[:1] == ("path",) for item in errors)
+        if only_path and not any(key in operation.responses for key in keys):
+            keys = NOT_FOUND_KEYS  # only 404 documented: parameters that do not parse name no resource
+        return _problem_response(spec, operation, keys, 400, detail, items)
 
 
 def follows_fastapi(spec: Spec, operation: Operation) -> bool:
@@ -63,18 +80,13 @@ def follows_fastapi(spec: Spec, operation: Operation) -> bool:
     return False
 
 
-def _fastapi_response(
-    spec: Spec, operation: Operation, items: list[dict[str, Any]]
-) -> FailureResponse | None:
+def _fastapi_target(spec: Spec, operation: Operation) -> tuple[str, MediaType] | None:
+    """The first documented response (422, 4XX, default) whose JSON body is FastAPI's HTTPValidationError."""
     for key in FASTAPI_KEYS:
         response = operation.responses.get(key)
         media = _json_media(response) if response is not None else None
-        if media is None or not _is_http_validation_error(spec, media.schema):
-            continue
-        for detail in (items, [_minimal(item) for item in items]):
-            if _fits(spec, media, {"detail": detail}):
-                return FailureResponse(422, media.media_type, {"detail": detail}, key)
-        return FailureResponse(422, media.media_type, None, key)
+        if media is not None and _is_http_validation_error(spec, media.schema):
+            return key, media
     return None
 
 

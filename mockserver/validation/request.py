@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ class RequestData:
     """The raw request, as the HTTP app has it."""
 
     path_params: dict[str, str]  # percent-decoded raw strings from the router
-    query: list[tuple[str, str]]  # every key/value in order (duplicates kept)
+    query: Sequence[tuple[str, str]]  # every key/value in order (duplicates kept)
     headers: Mapping[str, str]  # case-insensitive (starlette Headers); a plain dict is accepted too
     cookies: dict[str, str]
     body: bytes
