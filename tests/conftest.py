@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# httpx imports httpcore on its first request and keeps httpcore's exception classes from then on. The
+# plugin's pytester tests run pytest in this process and afterwards drop every module the inner run
+# imported: were httpcore first imported there, a later request would raise a *new* httpcore's errors,
+# which httpx no longer recognizes (a connection refused escapes as httpcore.ConnectError). Imported
+# here, httpcore outlives every inner run.
+import httpcore  # noqa: F401
 import pytest
 from starlette.testclient import TestClient
 
