@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -317,13 +319,60 @@ def measure_large_spec(settings: Settings, folder: Path) -> Startup:
         mock.stop()
 
 
-def measure_extra_spec(spec: Path, settings: Settings, folder: Path) -> Startup:
+@dataclass
+class Sweep:
+    """The first answer of every GET operation of a spec, each with placeholder path parameters."""
+
+    spec: str
+    statuses: dict[int, int]  # status -> how many
+    ms: list[float]  # sorted
+    rss_after_mb: float
+
+
+def measure_extra_spec(spec: Path, settings: Settings, folder: Path) -> tuple[Startup, Sweep]:
     mock = start_mock(spec.resolve(), None, folder, settings)
     try:
-        return Startup(f"{spec.name} ({spec.stat().st_size / 1e6:.1f} MB)", "large", mock.startup_s,
-                       mock.rss_mb())
+        label = f"{spec.name} ({spec.stat().st_size / 1e6:.1f} MB)"
+        startup = Startup(label, "large", mock.startup_s, mock.rss_mb())
+        return startup, sweep_get_operations(mock, spec, label)
     finally:
         mock.stop()
+
+
+def sweep_get_operations(mock: Server, spec: Path, label: str) -> Sweep:
+    """Ask every GET operation once (path parameters "1", a bearer token), as a client exploring the API
+    would: each answer is that operation's first, compiled on demand."""
+    from mockserver.spec import load_spec
+
+    loaded = load_spec(spec, validate=False, strict=False)
+    statuses: dict[int, int] = {}
+    times = []
+    for operation in loaded.operations:
+        if operation.method != "GET":
+            continue
+        path = loaded.base_path + re.sub(r"\{[^}]+\}", "1", operation.path)
+        try:
+            reply = fetch(mock.port, quote(path, safe="/"), {**TOKEN, "Accept": "application/json"},
+                          timeout=FIRST_ANSWER_TIMEOUT_S)
+        except TimeoutError:
+            statuses[0] = statuses.get(0, 0) + 1  # 0: no answer in time
+            continue
+        statuses[reply.status] = statuses.get(reply.status, 0) + 1
+        times.append(reply.seconds * 1000)
+    return Sweep(label, statuses, sorted(times), mock.rss_mb())
+
+
+def sweep_lines(sweep: Sweep) -> list[str]:
+    count = sum(sweep.statuses.values())
+    shown = ", ".join(f"{status or 'no answer'}: {number}"
+                      for status, number in sorted(sweep.statuses.items()))
+    times = sweep.ms or [float("nan")]
+    p50, p99 = times[len(times) // 2], times[min(len(times) - 1, len(times) * 99 // 100)]
+    return [
+        f"Every GET operation of {sweep.spec}, once each ({count}): statuses {shown}; first answer "
+        f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, max {times[-1]:,.0f} ms; "
+        f"RSS afterwards {sweep.rss_after_mb:.0f} MB.",
+    ]
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -522,11 +571,14 @@ def main() -> None:
         # Printed now, in case the rest fails.
         print(report(settings, measured, first, soaked, bundled, compiled), flush=True)
         startups = [measure_large_spec(settings, folder)]
-        startups += [measure_extra_spec(spec, settings, folder) for spec in settings.extra_specs]
+        extras = [measure_extra_spec(spec, settings, folder) for spec in settings.extra_specs]
+    startups += [startup for startup, _ in extras]
     lines = ["", *startup_table(startups)]
     large = next((item for item in startups if item.first_answers), None)
     if large is not None:
         lines += ["", *first_answers_table(large)]
+    for _, sweep in extras:
+        lines += ["", *sweep_lines(sweep)]
     print("\n".join(lines))
 
 
