@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # httpx imports httpcore on its first request and keeps httpcore's exception classes from then on. The
@@ -14,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import create_app
+from mockserver.spec.files import CACHE_ENVIRONMENT_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = ROOT / "openapi"
@@ -37,3 +40,16 @@ def bundled_app():
 @pytest.fixture
 def client(bundled_app) -> TestClient:
     return TestClient(bundled_app)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _parse_cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The mock's YAML parse cache in a folder of this test run (servers started as subprocesses inherit
+    it), not in the user's cache folder."""
+    previous = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
+    os.environ[CACHE_ENVIRONMENT_VARIABLE] = str(tmp_path_factory.mktemp("parse-cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_ENVIRONMENT_VARIABLE, None)
+    else:
+        os.environ[CACHE_ENVIRONMENT_VARIABLE] = previous
