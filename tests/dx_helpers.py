@@ -189,9 +189,9 @@ class ServeProcess:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def wait_for(self, lines: list[str], text: str) -> str:
+    def wait_for(self, lines: list[str], text: str, seconds: float = WAIT_SECONDS) -> str:
         """The first line of `lines` (self.stdout or self.stderr) containing `text`, waiting for it."""
-        deadline = time.monotonic() + WAIT_SECONDS
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             found = next((line for line in list(lines) if text in line), None)
             if found is not None:

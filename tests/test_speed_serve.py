@@ -57,10 +57,7 @@ def test_what_only_the_spec_validator_finds_is_printed_once_the_server_listens(t
     with ServeProcess(str(VALIDATOR_ONLY), "--fixtures", str(tmp_path)) as server:
         assert httpx.get(server.origin + "/items").status_code == 200
         server.wait_for(server.stdout, f"serving 1 operation(s) on {server.origin}")
-        deadline = time.monotonic() + PATIENCE_SECONDS
-        while not any(FINDING in line for line in server.stderr):
-            assert time.monotonic() < deadline, "".join(server.stderr)
-            time.sleep(0.05)
+        server.wait_for(server.stderr, FINDING, seconds=PATIENCE_SECONDS)
         [line] = [line for line in server.stderr if FINDING in line]
         assert line.startswith("mockserver: warning: ")
 

@@ -342,17 +342,15 @@ class SchemaShaper:
         """The name of the definition of `pointer` in `$defs`, walked now or later if it is new."""
         exact = frame.exact or self.realism is None
         key = (pointer, exact, 0 if exact else min(frame.depth + 1, self.embedding_depth))
-        definition = self._definitions.get(key)
-        if definition is None:
-            definition = self._definitions[key] = _Walk()
-            self._by_name[_definition_name(*key, realistic=self.realism is not None)] = definition
+        name = _definition_name(*key, realistic=self.realism is not None)
+        if key not in self._definitions:
+            self._definitions[key] = self._by_name[name] = _Walk()
             if self._nesting >= _MAX_NESTED_DEFINITIONS:
                 # A long chain of references (thousands of schemas in a large spec): walked later from
                 # `shape`, rather than nested deeper into Python's stack.
                 self._deferred.append(key)
             else:
                 self._walk_definition(key)
-        name = _definition_name(*key, realistic=self.realism is not None)
         self._current.refs.add(name)
         return name
 
