@@ -12,7 +12,6 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mockserver.config import HeaderRule
@@ -47,15 +46,6 @@ def has_scheme(value: str | None, scheme: str) -> bool:
 
 
 def is_uuid(value: str) -> bool:
-    return _is_short_uuid(value) if len(value) <= 64 else _parses_as_uuid(value)
-
-
-@lru_cache(maxsize=1024)  # a client sends the same ids again and again
-def _is_short_uuid(value: str) -> bool:
-    return _parses_as_uuid(value)
-
-
-def _parses_as_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
