@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     app = create_baseline(load_answers(args.answers))
-    # The very call `mockserver serve` makes (mockserver.serving.serve): same loop, parser and logging.
+    # The very call `mockserver serve` makes (mockserver.serving.serve.serve): same loop, parser and logging.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

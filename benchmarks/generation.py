@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.rules import load_rules
+from mockserver.generation.rules import load_rules
 from mockserver.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent

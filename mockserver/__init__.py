@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mockserver.app import MockApp, create_app
+    from mockserver.runtime.app import MockApp, create_app
     from mockserver.spec import load_spec
 
 __all__ = ["MockApp", "create_app", "load_spec"]
@@ -18,7 +18,7 @@ __all__ = ["MockApp", "create_app", "load_spec"]
 
 def __getattr__(name: str) -> Any:
     if name in ("MockApp", "create_app"):
-        from mockserver import app
+        from mockserver.runtime import app
 
         return getattr(app, name)
     if name == "load_spec":

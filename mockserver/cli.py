@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mockserver.contract.cli import add_commands as add_contract_commands
-from mockserver.problems import LoadError, Problem
+from mockserver.foundation.problems import LoadError, Problem
 from mockserver.record import add_commands as add_record_commands
-from mockserver.serving import add_serve_arguments, options_from_arguments
+from mockserver.serving.serve import add_serve_arguments, options_from_arguments
 
 DEFAULT_SPEC = "openapi"
 DEFAULT_FIXTURES = "fixtures"
@@ -76,7 +76,7 @@ def report_problems(problems: Sequence[Problem], *, label: str = "error") -> Non
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from mockserver.app import create_app
+    from mockserver.runtime.app import create_app
     from mockserver.spec import load_spec
 
     try:
@@ -90,7 +90,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from mockserver.serving import serve
+    from mockserver.serving.serve import serve
 
     try:
         return serve(options_from_arguments(args, _fixtures_dir(args.fixtures)), args.host, args.port,

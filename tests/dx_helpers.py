@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import httpx
 
-from mockserver.testing import MockServer
+from mockserver.testing.handles import MockServer
 
 WAIT_SECONDS = 20.0  # generous: only a failing test waits this long
 

@@ -15,7 +15,7 @@ from contract_servers.serving import ThreadedServer
 
 from mockserver import create_app
 from mockserver.cli import main
-from mockserver.testing import MockServer
+from mockserver.testing.handles import MockServer
 
 FAST = ["--max-examples", "5", "--seed", "1", "--phases", "examples,coverage,fuzzing"]
 OPERATIONS = {

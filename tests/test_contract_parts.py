@@ -6,13 +6,13 @@ import shlex
 
 import pytest
 
-from mockserver.config import HeaderRule, MockConfig
 from mockserver.contract.auth_probes import malformed_value, rule_probes
 from mockserver.contract.document import schemathesis_document
 from mockserver.contract.ids import IdPool, parameter_keys
-from mockserver.contract.masking import Masker
 from mockserver.contract.shapes import shape_differences
 from mockserver.contract.tenancy import foreign_records, tenancy_of
+from mockserver.foundation.config import HeaderRule, MockConfig
+from mockserver.foundation.masking import Masker
 
 TOKEN_RULE = HeaderRule(name="token", header="Authorization", scheme="bearer", status=401)
 TENANT_RULE = HeaderRule(name="tenant", header="x-tenant-id", format="uuid", status=403)
@@ -69,7 +69,7 @@ def test_given_ids_are_always_used_and_harvested_ones_leave_room_for_404s() -> N
 
 @pytest.mark.parametrize("rule", [TOKEN_RULE, TENANT_RULE, PATTERN_RULE])
 def test_malformed_values_are_rejected_by_the_rule_itself(rule: HeaderRule) -> None:
-    from mockserver.auth import Credentials, header_rule_check
+    from mockserver.http.auth import Credentials, header_rule_check
 
     value = malformed_value(rule, "Bearer abc")
     assert value is not None

@@ -40,8 +40,8 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.cli import main
-from mockserver.problems import LoadError
-from mockserver.serving import ServeOptions, build_mock
+from mockserver.foundation.problems import LoadError
+from mockserver.serving.serve import ServeOptions, build_mock
 from mockserver.spec import load_spec
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -8,7 +8,7 @@ import pytest
 from dx_helpers import write_api
 from starlette.testclient import TestClient
 
-from mockserver.serving import ServeOptions, build_stack
+from mockserver.serving.serve import ServeOptions, build_stack
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from dx_helpers import served, write_api
 from starlette.testclient import TestClient
 
 from mockserver import create_app
-from mockserver.faults import DelayRange, Fault, parse_delay, parse_fault
-from mockserver.problems import LoadError
-from mockserver.serving import ServeOptions, build_mock
+from mockserver.foundation.problems import LoadError
+from mockserver.runtime.faults import DelayRange, Fault, parse_delay, parse_fault
+from mockserver.serving.serve import ServeOptions, build_mock
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.cli import build_parser
-from mockserver.request_log import curl_example, startup_banner
-from mockserver.serving import ServeOptions, build_mock
+from mockserver.serving.request_log import curl_example, startup_banner
+from mockserver.serving.serve import ServeOptions, build_mock
 
 
 @pytest.fixture(scope="module")

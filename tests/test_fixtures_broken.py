@@ -12,7 +12,7 @@ import pytest
 from conftest import FIXTURES_DIR, OPENAPI_DIR
 
 from mockserver import create_app, load_spec
-from mockserver.problems import LoadError
+from mockserver.foundation.problems import LoadError
 
 LIST_OP = "list_credit_memos_api_v1_credit_memos_get"
 CUSTOMER_OP = "GET /api/v1/credit-memos/customers/{customer_id}/credits"

@@ -300,7 +300,7 @@ def test_a_hook_may_pass_or_fail_without_crashing_the_mock(tmp_path):
 
 
 def test_hook_files_stay_inside_the_fixtures_folder(tmp_path):
-    from mockserver.problems import LoadError
+    from mockserver.foundation.problems import LoadError
 
     binding = HOOK_BINDING.replace("hooks.py:cheapest", "../hooks.py:cheapest")
     (tmp_path / "hooks.py").write_text(HOOKS)

@@ -18,7 +18,7 @@ import jsonschema_rs
 import pytest
 
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.rules import RuleSet
+from mockserver.generation.rules import RuleSet
 from mockserver.spec import Spec, load_spec
 
 SEEDS = 500

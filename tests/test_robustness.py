@@ -30,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import create_app
-from mockserver.app import MAX_BODY_BYTES, MOCK_ERROR_HEADER, MockApp
 from mockserver.cli import main
 from mockserver.datasets import binding
-from mockserver.negotiation import response_key_for
+from mockserver.http.negotiation import response_key_for
+from mockserver.runtime.app import MAX_BODY_BYTES, MOCK_ERROR_HEADER, MockApp
 from mockserver.spec.model import HTTP_METHODS, Operation
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -16,9 +16,9 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from mockserver.foundation.problems import LoadError
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.problems import LoadError
-from mockserver.rules import RuleContext, RuleError, RuleSet, load_rules
+from mockserver.generation.rules import RuleContext, RuleError, RuleSet, load_rules
 from mockserver.spec import Spec, load_spec
 from mockserver.spec.model import Operation
 from mockserver.spec.pointers import as_fragment
@@ -286,9 +286,9 @@ def test_a_rule_that_raises_is_named(spec: Spec) -> None:
 @pytest.mark.parametrize(
     ("source", "message", "line"),
     [
-        ("from mockserver.rules import RuleSet\nrules = RuleSet(\n", "invalid Python", 2),
+        ("from mockserver.generation.rules import RuleSet\nrules = RuleSet(\n", "invalid Python", 2),
         (
-            "from mockserver.rules import RuleSet\n\nrules = RuleSet()\nraise ValueError('bad')\n",
+            "from mockserver.generation.rules import RuleSet\n\nrules = RuleSet()\nraise ValueError('bad')\n",
             "ValueError: bad",
             4,
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.problems import LoadError, Problem
+from mockserver.foundation.problems import LoadError, Problem
 from mockserver.spec import Operation, Spec, load_spec
 
 SPECS = Path(__file__).parent / "specs"

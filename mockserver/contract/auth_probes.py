@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mockserver.auth import Credentials, header_rule_check
-from mockserver.config import HeaderRule
+from mockserver.foundation.config import HeaderRule
+from mockserver.http.auth import Credentials, header_rule_check
 from mockserver.spec.model import Operation, Spec
 
 # Tried in order; the first one the rule itself rejects is the malformed value.

@@ -26,8 +26,8 @@ from mockserver.contract.probing import response_json, send_to_app, send_variant
 from mockserver.contract.results import one_line
 from mockserver.contract.shapes import shape_differences
 from mockserver.contract.tenancy import foreign_records
-from mockserver.negotiation import response_key_for
-from mockserver.rules import RuleContext
+from mockserver.generation.rules import RuleContext
+from mockserver.http.negotiation import response_key_for
 from mockserver.spec.model import Operation
 
 AUTH_ENFORCEMENT = "auth_enforcement"

@@ -14,9 +14,9 @@ from typing import Any
 
 from schemathesis import Case
 
-from mockserver.config import MockConfig
 from mockserver.contract.ids import IdPool
 from mockserver.contract.tenancy import Tenancy, tenancy_of
+from mockserver.foundation.config import MockConfig
 from mockserver.spec.model import Operation, Spec
 
 # How many accepted requests per operation each probing check re-sends with changed credentials.
@@ -35,7 +35,7 @@ class MockTarget:
 class ContractContext:
     spec: Spec
     config: MockConfig
-    rules: Any = None  # mockserver.rules.RuleSet, or None when the fixtures folder has no rules
+    rules: Any = None  # mockserver.generation.rules.RuleSet, or None when the fixtures folder has no rules
     tenant: str | None = None
     other_tenant: str | None = None
     pool: IdPool = field(default_factory=IdPool)

@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from mockserver.contract.masking import Masker
 from mockserver.contract.results import FailureRecord, RunResult, SentRequest, Tally
+from mockserver.foundation.masking import Masker
 
 # Headers every request carries that say nothing about the failure.
 _NOISE_HEADERS = frozenset({

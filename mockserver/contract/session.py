@@ -17,21 +17,21 @@ from typing import Any, TextIO
 
 import httpx
 
-from mockserver.config import MockConfig, load_config
 from mockserver.contract import checks as contract_checks
 from mockserver.contract import mock_target
 from mockserver.contract.context import ContractContext, MockTarget
-from mockserver.contract.credentials import credential_headers, merge_headers
-from mockserver.contract.masking import (
+from mockserver.contract.report import render, write_junit
+from mockserver.contract.results import RunResult
+from mockserver.contract.runner import ALL_PHASES, ContractError, SuitePlan, contract_check_names, run_suite
+from mockserver.foundation.config import MockConfig, load_config
+from mockserver.foundation.masking import (
     OTHER_TENANT_VARIABLE,
     TENANT_VARIABLE,
     TOKEN_VARIABLE,
     Masker,
 )
-from mockserver.contract.report import render, write_junit
-from mockserver.contract.results import RunResult
-from mockserver.contract.runner import ALL_PHASES, ContractError, SuitePlan, contract_check_names, run_suite
-from mockserver.problems import LoadError
+from mockserver.foundation.problems import LoadError
+from mockserver.http.credentials import credential_headers, merge_headers
 from mockserver.spec import load_spec
 from mockserver.spec.model import Spec
 
@@ -219,7 +219,7 @@ def _load(options: ContractOptions) -> _Loaded:
 def _load_rules(fixtures: Path | None) -> Any:
     if fixtures is None:
         return None
-    from mockserver.rules import load_rules
+    from mockserver.generation.rules import load_rules
 
     return load_rules(fixtures)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.problems import join_pointer
+from mockserver.foundation.problems import join_pointer
 from mockserver.validation.checkers import json_type
 
 MAX_DIFFERENCES = 20

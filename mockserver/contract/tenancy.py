@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.config import MockConfig
 from mockserver.contract.ids import normalize
-from mockserver.problems import join_pointer
+from mockserver.foundation.config import MockConfig
+from mockserver.foundation.problems import join_pointer
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from mockserver.fixture_files.checks import (
     unknown_operation_message,
 )
 from mockserver.fixture_files.models import Binding
-from mockserver.negotiation import default_response_key, response_key_for, status_code_for
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
+from mockserver.http.negotiation import default_response_key, response_key_for, status_code_for
 from mockserver.spec.model import Operation, Parameter, Spec
 
 PARAMETER_LOCATIONS = ("path", "query", "header")

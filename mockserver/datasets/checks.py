@@ -17,7 +17,7 @@ from mockserver.datasets.collections import RecordSource
 from mockserver.datasets.cursors import Cursor, encode_cursor
 from mockserver.datasets.templates import RenderValues, Template
 from mockserver.fixture_files.checks import schema_error_items
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Spec
 
 MAX_PROBLEMS_PER_BINDING = 50

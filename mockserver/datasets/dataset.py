@@ -23,7 +23,7 @@ from mockserver.datasets.collections import (
 from mockserver.datasets.hooks import HookLoader
 from mockserver.datasets.predicates import text
 from mockserver.fixture_files.models import Binding, Collection, Tenants
-from mockserver.problems import Problem
+from mockserver.foundation.problems import Problem
 from mockserver.spec.model import Spec
 
 T = TypeVar("T")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.datasets.predicates import field_getter, text
-from mockserver.problems import join_pointer
+from mockserver.foundation.problems import join_pointer
 
 PAGE_VALUES = ("items", "total", "limit", "count", "next_cursor", "prev_cursor", "has_next", "has_prev")
 PLACEHOLDERS = ("$records", "$page", "$count", "$sum", "$param", "$owner", "$tenant", "$literal")

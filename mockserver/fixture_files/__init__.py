@@ -1,6 +1,6 @@
 """Fixture files: their models, reading them, checking them against the spec, and the sets they form.
 
-`mockserver.fixture_files.sets.load_fixture_sets` is the entry point: it reads every fixture file of a
+`mockserver.answers.fixture_sets.load_fixture_sets` is the entry point: it reads every fixture file of a
 folder, groups them into the base set and scenarios, compiles named responses and datasets, and raises
 `LoadError` listing every problem (file, JSON pointer, reason).
 """

@@ -8,8 +8,8 @@ import jsonschema_rs
 
 from mockserver.fixture_files.models import Match, NamedResponse, condition_text
 from mockserver.fixture_files.reading import LoadedFile
-from mockserver.negotiation import is_json, response_key_for
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
+from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.spec.model import Operation, Spec
 
 MAX_MESSAGE = 200  # schema messages quote the whole value; longer ones are shortened in the middle

@@ -91,7 +91,7 @@ class ResponseSpec(_Strict):
 
 def _known_fault(value: str | None) -> str | None:
     if value is not None:
-        from mockserver.faults import parse_fault  # the faults module imports the app's types
+        from mockserver.runtime.faults import parse_fault  # the faults module imports the app's types
 
         parse_fault(value)  # raises ValueError naming the valid faults
     return value
@@ -107,7 +107,7 @@ class NamedResponse(_Strict):
     on_demand: bool = False  # answers only when named by `Prefer: example=<name>`
     response: ResponseSpec
     delay_ms: int = Field(0, ge=0, le=MAX_DELAY_MS)
-    fault: FaultName = None  # e.g. "reset", "trickle:200": see mockserver.faults
+    fault: FaultName = None  # e.g. "reset", "trickle:200": see mockserver.runtime.faults
 
 
 class ErrorAnswer(_Strict):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mockserver.config import CONFIG_FILE_NAMES
 from mockserver.fixture_files.models import FixtureFile
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.config import CONFIG_FILE_NAMES
+from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, read_source
 
 

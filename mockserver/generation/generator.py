@@ -9,8 +9,8 @@ For one documented response the pipeline is:
    and the echoed path parameters pinned (`agreement`);
 4. validate against the response view of the schema; a rare invalid draw is retried, then left to
    hypothesis on the shaped schema, then to hypothesis on the exact schema;
-5. apply the spec owner's domain rules (`mockserver.rules`) and validate again (a rule that breaks the
-   schema is reported by name);
+5. apply the spec owner's domain rules (`mockserver.generation.rules`) and validate again
+   (a rule that breaks the schema is reported by name);
 6. cache the body, as JSON text, under its request key (bounded LRU).
 """
 
@@ -36,8 +36,8 @@ from mockserver.generation.shaping import SchemaShaper, ShapingError
 from mockserver.spec.model import Operation, Spec, Validator
 
 if TYPE_CHECKING:
+    from mockserver.generation.rules import RuleSet
     from mockserver.generation.strategies import HypothesisDraws
-    from mockserver.rules import RuleSet
 
 _PLAN_ATTEMPTS = 4
 _HYPOTHESIS_ATTEMPTS = 3
@@ -301,7 +301,7 @@ class ResponseGenerator:
         media_type: str,
         request: RequestContext,
     ) -> Any:
-        from mockserver.rules import Rule, RuleContext, RuleError
+        from mockserver.generation.rules import Rule, RuleContext, RuleError
 
         assert self.rules is not None
 

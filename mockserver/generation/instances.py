@@ -18,8 +18,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from mockserver.foundation.problems import escape_pointer_token
 from mockserver.generation.shaping import shape
-from mockserver.problems import escape_pointer_token
 from mockserver.spec.model import Spec
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
 

@@ -42,7 +42,7 @@ def add_commands(subparsers: Any) -> None:
 def run_record(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mockserver.problems import LoadError
+    from mockserver.foundation.problems import LoadError
     from mockserver.record.proxy import Recorder
     from mockserver.spec import load_spec
 

@@ -17,11 +17,11 @@ import orjson
 import yaml
 from starlette.datastructures import Headers
 
-from mockserver.contract.masking import HIDDEN, Masker, is_sensitive_header
 from mockserver.fixture_files.checks import schema_errors
-from mockserver.negotiation import is_json, response_key_for
-from mockserver.request_log import mask_query, secret_header_names, secret_query_names
-from mockserver.routing import Router
+from mockserver.foundation.masking import HIDDEN, Masker, is_sensitive_header
+from mockserver.http.negotiation import is_json, response_key_for
+from mockserver.http.routing import Router
+from mockserver.serving.request_log import mask_query, secret_header_names, secret_query_names
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send

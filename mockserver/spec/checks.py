@@ -22,7 +22,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 from openapi_spec_validator.schemas.utils import get_schema_content
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
 
 Locate = Callable[[str], tuple[str, str]]  # merged-document pointer -> (file, pointer in that file)
 

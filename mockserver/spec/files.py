@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.problems import Problem
+from mockserver.foundation.problems import Problem
 
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")

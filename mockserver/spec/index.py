@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import (
     HTTP_METHODS,
     MediaType,

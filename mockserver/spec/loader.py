@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mockserver.problems import LoadError, Problem, join_pointer
+from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import base_path, index_operations

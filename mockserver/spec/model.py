@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import jsonschema_rs
 
-from mockserver.problems import Problem
+from mockserver.foundation.problems import Problem
 from mockserver.spec.validators import PointerValidator, SharedValidators
 
 ParameterLocation = Literal["path", "query", "header", "cookie"]

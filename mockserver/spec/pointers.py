@@ -6,7 +6,7 @@ import re
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from mockserver.problems import join_pointer
+from mockserver.foundation.problems import join_pointer
 
 
 class _Missing:

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from mockserver.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Operation
 from mockserver.spec.pointers import MISSING, fragment_pointer, is_pointer_fragment, resolve
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mockserver.problems import escape_pointer_token
+from mockserver.foundation.problems import escape_pointer_token
 from mockserver.validation.checkers import Checker, compile_checker
 from mockserver.validation.errors import ErrorItem, known_error, missing, unsupported_media_type
 from mockserver.validation.params import ABSENT, schema_default, value_shape

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.config import MockConfig
+from mockserver.foundation.config import MockConfig
 from mockserver.spec.model import Spec
 
 DEFAULT_TOKEN_HEADER = "Authorization"

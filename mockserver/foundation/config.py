@@ -29,7 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mockserver.problems import LoadError, Problem, join_pointer
+from mockserver.foundation.problems import LoadError, Problem, join_pointer
 
 CONFIG_FILE_NAMES = ("mockserver.yaml", "mockserver.yml", "mockserver.json")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when installed: `safe_load`, faster

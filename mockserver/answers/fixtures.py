@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mockserver.config import MockConfig
+from mockserver.answers.answer import Answer, AnswerContext, Source
+from mockserver.answers.fixture_sets import FixtureSet, FixtureSets, load_fixture_sets
 from mockserver.datasets.binding import Reply, RequestParams
 from mockserver.fixture_files.checks import fixture_media_type
 from mockserver.fixture_files.named import CompiledResponse
-from mockserver.fixture_files.sets import FixtureSet, FixtureSets, load_fixture_sets
-from mockserver.negotiation import NegotiationError, response_key_for
-from mockserver.sources.base import Answer, AnswerContext, Source
+from mockserver.foundation.config import MockConfig
+from mockserver.http.negotiation import NegotiationError, response_key_for
 from mockserver.spec.model import Operation, Spec
 
 
@@ -147,7 +147,7 @@ class DatasetAnswers:
 def _dataset_answer(ctx: AnswerContext, reply: Reply) -> Answer:
     operation = ctx.operation
     if reply.mock_error is not None:
-        from mockserver.app import mock_error  # the app imports this module; import it on first use
+        from mockserver.runtime.app import mock_error  # the app imports this module; import it on first use
 
         answer = mock_error(reply.status, reply.mock_error)
         answer.source = reply.source

@@ -25,17 +25,17 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
 
-    from mockserver.admin import AdminApi
-    from mockserver.app import MockApp
-    from mockserver.faults import DelayRange
-    from mockserver.reload import LiveApp, Watcher
-    from mockserver.request_log import LogFormat
+    from mockserver.runtime.app import MockApp
+    from mockserver.runtime.faults import DelayRange
+    from mockserver.serving.admin import AdminApi
+    from mockserver.serving.reload import LiveApp, Watcher
+    from mockserver.serving.request_log import LogFormat
 
 # The modules behind each layer are imported when a mock is built, so `mockserver --help` stays fast.
 
 # How `serve --workers N` hands its options to the worker processes (uvicorn imports the app by name).
 OPTIONS_VARIABLE = "MOCKSERVER_SERVE_OPTIONS"
-WORKERS_FACTORY = "mockserver.serving:app_from_environment"
+WORKERS_FACTORY = "mockserver.serving.serve:app_from_environment"
 
 
 @dataclass
@@ -73,9 +73,9 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     `validate=False` leaves out openapi-spec-validator (unless strict): `serve` runs it after start-up,
     in the background, since it takes seconds on a large spec.
     """
-    from mockserver.app import create_app
-    from mockserver.faults import FaultSettings
-    from mockserver.request_log import RequestLog
+    from mockserver.runtime.app import create_app
+    from mockserver.runtime.faults import FaultSettings
+    from mockserver.serving.request_log import RequestLog
     from mockserver.spec import load_spec
 
     sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
@@ -91,9 +91,9 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
 
 def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
     """The served app: `app` (or a new mock) behind live reload, the admin API and CORS."""
-    from mockserver.admin import DEFAULT_ADMIN_PREFIX, AdminApi
-    from mockserver.cors import CorsMiddleware
-    from mockserver.reload import LiveApp
+    from mockserver.serving.admin import DEFAULT_ADMIN_PREFIX, AdminApi
+    from mockserver.serving.cors import CorsMiddleware
+    from mockserver.serving.reload import LiveApp
 
     live = LiveApp(lambda: build_mock(options), app)
     entry: ASGIApp = live
@@ -138,7 +138,7 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     watcher = None
     if watch:
-        from mockserver.reload import Watcher, watched_paths
+        from mockserver.serving.reload import Watcher, watched_paths
 
         watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
     validation = BackgroundValidation(options.spec, set(printed)) if not options.strict else None
@@ -168,7 +168,7 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
 
 
 def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, watcher: Watcher | None) -> None:
-    from mockserver.request_log import startup_banner
+    from mockserver.serving.request_log import startup_banner
 
     app = stack.live.current
     stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
@@ -244,7 +244,7 @@ def options_to_json(options: ServeOptions) -> str:
 
 
 def options_from_json(text: str) -> ServeOptions:
-    from mockserver.faults import parse_delay
+    from mockserver.runtime.faults import parse_delay
 
     fields = json.loads(text)
     return ServeOptions(**{
@@ -268,7 +268,7 @@ class BackgroundValidation:
         self._stopped = False
 
     def start(self) -> None:
-        code = "from mockserver.serving import report_validation; report_validation()"
+        code = "from mockserver.serving.serve import report_validation; report_validation()"
         command = [sys.executable, "-c", code, str(self.spec)]
         with self._lock:
             if self._stopped or self._process is not None:
@@ -370,7 +370,7 @@ def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> S
 
 
 def _delay_argument(text: str) -> DelayRange:
-    from mockserver.faults import parse_delay
+    from mockserver.runtime.faults import parse_delay
 
     try:
         return parse_delay(text)
@@ -379,7 +379,7 @@ def _delay_argument(text: str) -> DelayRange:
 
 
 def _prefix_argument(text: str) -> str:
-    from mockserver.admin import normalize_prefix
+    from mockserver.serving.admin import normalize_prefix
 
     try:
         return normalize_prefix(text)

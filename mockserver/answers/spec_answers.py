@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mockserver.answers.answer import Answer, AnswerContext
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.negotiation import NegotiationError, choose_media_type, choose_response, is_json
-from mockserver.sources.base import Answer, AnswerContext
+from mockserver.http.negotiation import NegotiationError, choose_media_type, choose_response, is_json
 from mockserver.spec.model import MediaType, Operation, Response, Spec
 
 logger = logging.getLogger("mockserver")

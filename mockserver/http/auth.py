@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from mockserver.config import HeaderRule
+from mockserver.foundation.config import HeaderRule
 from mockserver.spec.model import Operation, Spec
 
 

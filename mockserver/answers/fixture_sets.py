@@ -16,8 +16,8 @@ from mockserver.fixture_files.checks import check_named_response
 from mockserver.fixture_files.models import BASE_SET_NAME, Collection
 from mockserver.fixture_files.named import CompiledResponse, by_specificity, compile_response
 from mockserver.fixture_files.reading import LoadedFile, read_fixture_files
-from mockserver.negotiation import NegotiationError
-from mockserver.problems import LoadError, Problem, join_pointer
+from mockserver.foundation.problems import LoadError, Problem, join_pointer
+from mockserver.http.negotiation import NegotiationError
 from mockserver.spec.model import Spec
 
 

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from mockserver.generation import RequestContext
-from mockserver.negotiation import Preferences
+from mockserver.http.negotiation import Preferences
 from mockserver.spec.model import Operation
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay_ms: int = 0
     response_key: str | None = None  # the documented response key this answers as; None: the mock's own
-    fault: str | None = None  # a fault (see mockserver.faults) to deliver instead of a clean response
+    fault: str | None = None  # a fault (see mockserver.runtime.faults) to deliver instead of a clean response
 
     def copy(self, body: Any = _SAME, source: str | None = None) -> Answer:
         """A copy whose headers can be changed without touching this answer; `body` and `source` replace

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mockserver.problems import LoadError, Problem
+from mockserver.foundation.problems import LoadError, Problem
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
-    from mockserver.app import MockApp
+    from mockserver.runtime.app import MockApp
 
 WATCHED_SUFFIXES = (".json", ".yaml", ".yml", ".py")
 DEBOUNCE_MS = 300  # the longest a burst of changes is gathered before rebuilding

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from mockserver.app import MockApp
-    from mockserver.testing import InProcessMock, MockAPI, MockServer
+    from mockserver.runtime.app import MockApp
+    from mockserver.testing.handles import InProcessMock, MockAPI, MockServer
 
 DEFAULT_SPEC = "openapi"
 DEFAULT_FIXTURES = "fixtures"
@@ -182,8 +182,8 @@ class MockPool:
 
         The spec's warnings (problems that do not stop the mock) become pytest warnings.
         """
-        from mockserver.app import create_app
-        from mockserver.problems import LoadError
+        from mockserver.foundation.problems import LoadError
+        from mockserver.runtime.app import create_app
 
         settings = self.settings
         where = f"spec {settings.spec}, fixtures {settings.fixtures}"
@@ -205,7 +205,7 @@ class MockPool:
 
     def server(self, seed: int | None = None) -> MockServer:
         __tracebackhide__ = True
-        from mockserver.testing import MockServer, MockServerError
+        from mockserver.testing.handles import MockServer, MockServerError
 
         key = self.settings.seed if seed is None else seed
         if key not in self._servers:
@@ -216,7 +216,7 @@ class MockPool:
         return self._servers[key]
 
     def inprocess(self, seed: int | None = None) -> InProcessMock:
-        from mockserver.testing import InProcessMock
+        from mockserver.testing.handles import InProcessMock
 
         key = self.settings.seed if seed is None else seed
         if key not in self._inprocess:
@@ -260,7 +260,7 @@ def mock_api_inprocess(request: pytest.FixtureRequest, _mockserver_pool: MockPoo
 def _handle(request: pytest.FixtureRequest, pool: MockPool, *, inprocess: bool | None) -> Iterator[MockAPI]:
     import httpx
 
-    from mockserver.testing import MockAPI
+    from mockserver.testing.handles import MockAPI
 
     options = marker_options(request.node)
     if inprocess is None:

@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from mockserver.negotiation import NegotiationError, parse_preferences, response_key_for
+from mockserver.http.negotiation import NegotiationError, parse_preferences, response_key_for
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Send
 
-    from mockserver.sources.base import Answer
+    from mockserver.answers.answer import Answer
     from mockserver.spec.model import Operation
 
 MAX_DELAY_MS = 600_000
@@ -159,7 +159,7 @@ class FaultSettings:
                 return Delivery(_status_answer(app, operation, fault), delay_ms)
             return Delivery(replace(answer, source=f"{answer.source};fault={fault}"), delay_ms, fault)
         except NegotiationError as error:
-            from mockserver.app import mock_error  # the app imports this module
+            from mockserver.runtime.app import mock_error  # the app imports this module
 
             return Delivery(mock_error(error.status, error.message, error.choices))
 

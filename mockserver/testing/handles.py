@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 import httpx
 import uvicorn
 
-from mockserver.state import JournalEntry, Override, OverrideError
+from mockserver.runtime.state import JournalEntry, Override, OverrideError
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
-    from mockserver.app import MockApp
-    from mockserver.config import HeaderRule
+    from mockserver.foundation.config import HeaderRule
+    from mockserver.runtime.app import MockApp
     from mockserver.spec.model import Spec
 
 LOOPBACK = "127.0.0.1"

@@ -18,8 +18,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from mockserver.encoding import encode_body
-from mockserver.sources.base import Answer
+from mockserver.answers.answer import Answer
+from mockserver.http.encoding import encode_body
 
 if TYPE_CHECKING:
     from mockserver.spec.model import Operation

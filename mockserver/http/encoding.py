@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.negotiation import is_json
+from mockserver.http.negotiation import is_json
 
 
 def dumps_json(value: Any) -> bytes:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-from mockserver.contract.masking import HIDDEN, is_sensitive_header
+from mockserver.foundation.masking import HIDDEN, is_sensitive_header
 
 if TYPE_CHECKING:
-    from mockserver.app import Exchange, MockApp
+    from mockserver.runtime.app import Exchange, MockApp
     from mockserver.spec.model import Operation, Parameter, Spec
 
 LogFormat = Literal["text", "json"]

@@ -5,7 +5,7 @@ void record has a `voided_at`, or that a list filtered by `status=paid` holds pa
 folder declares such rules in a `rules.py` next to its fixtures::
 
     import random
-    from mockserver.rules import RuleContext, RuleSet
+    from mockserver.generation.rules import RuleContext, RuleSet
 
     rules = RuleSet()
 
@@ -56,10 +56,10 @@ from pathlib import Path
 from random import Random
 from typing import Any, TypeVar
 
+from mockserver.foundation.problems import LoadError, Problem, escape_pointer_token
 from mockserver.generation.errors import GenerationError
 from mockserver.generation.instances import InstanceWalker
 from mockserver.generation.realism import CustomHint
-from mockserver.problems import LoadError, Problem, escape_pointer_token
 from mockserver.spec.model import Operation, Spec
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
 
@@ -415,7 +415,7 @@ def load_rules(fixtures_dir: Path) -> RuleSet:
                     display,
                     "",
                     "declares no RuleSet: add `rules = RuleSet()` "
-                    "(from mockserver.rules) and decorate the rules with it",
+                    "(from mockserver.generation.rules) and decorate the rules with it",
                 )
             ]
         )

@@ -26,14 +26,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 
-from mockserver.admin_page import render_admin_page
-from mockserver.request_log import mask_headers, mask_query, secret_header_names, secret_query_names
+from mockserver.serving.admin_page import render_admin_page
+from mockserver.serving.request_log import mask_headers, mask_query, secret_header_names, secret_query_names
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from mockserver.app import MockApp
-    from mockserver.state import JournalEntry
+    from mockserver.runtime.app import MockApp
+    from mockserver.runtime.state import JournalEntry
 
 DEFAULT_ADMIN_PREFIX = "/__mock__"
 DEFAULT_JOURNAL_LIMIT = 100
@@ -140,7 +140,7 @@ class AdminApi:
         if request.method == "DELETE":
             app.state.journal.clear()
             return Response(status_code=204)
-        from mockserver.state import OverrideError
+        from mockserver.runtime.state import OverrideError
 
         try:
             entries = app.state.calls(request.query_params.get("operation"))
@@ -180,7 +180,7 @@ class AdminApi:
             app.state.overrides.clear()
             return Response(status_code=204)
         if request.method == "POST":
-            from mockserver.state import OverrideError
+            from mockserver.runtime.state import OverrideError
 
             try:
                 wanted = OverrideRequest.model_validate(await _json_body(request))

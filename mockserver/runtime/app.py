@@ -21,29 +21,29 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import Message, Receive, Scope, Send
 
-from mockserver.answer_memo import AnswerMemo
-from mockserver.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
-from mockserver.config import MockConfig, load_config
-from mockserver.encoding import content_type_header, dumps_json, encode_body
-from mockserver.faults import FaultSettings
-from mockserver.fixture_files.sets import BASE_SET_NAME
+from mockserver.answers.answer import Answer, AnswerContext, Source
+from mockserver.answers.fixture_sets import BASE_SET_NAME
+from mockserver.answers.fixtures import load_fixture_sources
+from mockserver.answers.spec_answers import SpecAnswers
+from mockserver.foundation.config import MockConfig, load_config
+from mockserver.foundation.problems import LoadError, Problem
 from mockserver.generation import GenerationError, RequestContext, ResponseGenerator
-from mockserver.negotiation import (
+from mockserver.generation.rules import load_rules
+from mockserver.http.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
+from mockserver.http.encoding import content_type_header, dumps_json, encode_body
+from mockserver.http.headers import RequestHeaders
+from mockserver.http.negotiation import (
     NegotiationError,
     choose_media_type,
     parse_preferences,
     response_key_for,
 )
-from mockserver.problems import LoadError, Problem
-from mockserver.request_headers import RequestHeaders
-from mockserver.routing import Router
-from mockserver.rules import load_rules
-from mockserver.sources.base import Answer, AnswerContext, Source
-from mockserver.sources.fixtures import load_fixture_sources
-from mockserver.sources.spec_answers import SpecAnswers
+from mockserver.http.routing import Router
+from mockserver.runtime.faults import FaultSettings
+from mockserver.runtime.memo import AnswerMemo
+from mockserver.runtime.state import DEFAULT_JOURNAL_SIZE, JournalEntry, MockState, override_source
 from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
-from mockserver.state import DEFAULT_JOURNAL_SIZE, JournalEntry, MockState, override_source
 from mockserver.validation import FailureRenderer, FailureResponse, RequestData
 from mockserver.validation.render import problem_body
 
@@ -99,7 +99,7 @@ class MockApp:
     state: MockState
     scenario_names: list[str] = field(default_factory=list)
     observers: list[Observer] = field(default_factory=list)
-    faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults (mockserver.faults)
+    faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
     memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
     # Documented answers without a given body, by (operation key, status): the same for every request.
@@ -161,7 +161,7 @@ class MockApp:
         body: bytes,
         too_large: bool,
     ) -> tuple[Operation | None, Answer]:
-        """`handle`, or the answer it gave the same request before (see `mockserver.answer_memo`)."""
+        """`handle`, or the answer it gave the same request before (see `mockserver.runtime.memo`)."""
         state = self.state
         key = None if state.overrides else AnswerMemo.key(scope, body, too_large, state.scenario)
         if key is not None and (found := self.memo.get(key)) is not None:

@@ -4,6 +4,6 @@ A source is a callable taking an `AnswerContext` and returning an `Answer`, or N
 request on to the next source.
 """
 
-from mockserver.sources.base import Answer, AnswerContext, Source
+from mockserver.answers.answer import Answer, AnswerContext, Source
 
 __all__ = ["Answer", "AnswerContext", "Source"]

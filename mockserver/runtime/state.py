@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from mockserver.negotiation import response_key_for
-from mockserver.sources.base import Answer, AnswerContext
+from mockserver.answers.answer import Answer, AnswerContext
+from mockserver.http.negotiation import response_key_for
 from mockserver.spec.model import Operation, Spec
 
 DEFAULT_JOURNAL_SIZE = 1000

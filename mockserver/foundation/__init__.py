@@ -1,0 +1,1 @@
+"""Foundation: problems in user input, masking of secrets, the per-API config."""

@@ -1,0 +1,1 @@
+"""HTTP primitives: routing, negotiation, headers, encoding, auth and credentials."""

@@ -1,0 +1,1 @@
+"""The runtime: the ASGI app, its state, answer memo, latency and faults."""

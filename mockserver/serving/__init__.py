@@ -1,0 +1,1 @@
+"""`mockserver serve` tooling: the served stack, admin API, CORS, reload, request log."""

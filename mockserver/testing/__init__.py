@@ -1,0 +1,1 @@
+"""Testing handles and the pytest plugin."""
