@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.foundation.problems import LoadError
-from mockserver.runtime.faults import DelayRange, Fault, parse_delay, parse_fault
+from mockserver.http.faults import DelayRange, Fault, parse_delay, parse_fault
 from mockserver.serving.serve import ServeOptions, build_mock
 
 

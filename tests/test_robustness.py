@@ -108,7 +108,7 @@ def send(
 def assert_answered_properly(app: MockApp, method: str, response: RawResponse) -> None:
     """A non-5xx answer that conforms to the operation it came from, or is plainly the mock's own."""
     assert response.status < 500, (response.status, response.body[:500])
-    entry = app.state.journal[-1]
+    entry = app.state.calls()[-1]
     if MOCK_ERROR_HEADER.lower() in response.headers:
         assert 400 <= response.status < 500
         return

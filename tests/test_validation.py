@@ -16,14 +16,17 @@ import jsonschema_rs
 import pytest
 from starlette.datastructures import Headers
 
+from mockserver.answers.spec_answers import SpecAnswers
+from mockserver.generation import ResponseGenerator
+from mockserver.http.answer import Answer
 from mockserver.spec import Operation, Spec, load_spec
 from mockserver.validation import (
     ErrorItem,
+    FailureRenderer,
     RequestData,
     RequestValidator,
     ValidRequest,
     is_unsupported_media_type,
-    render_failure,
 )
 
 VALIDATION_ERROR_SCHEMAS = {
@@ -742,6 +745,12 @@ def test_fastapi_embedded_body_fields(spec_for: SpecFactory) -> None:
 # Renderers
 
 
+def render_failure(spec: Spec, operation: Operation, errors: list[ErrorItem]) -> Answer:
+    """The answer the mock gives a request that failed validation with `errors`."""
+    documented = SpecAnswers(spec, ResponseGenerator(spec)).documented
+    return FailureRenderer(spec, operation, documented).render(errors)
+
+
 def test_fastapi_spec_gets_fastapis_422_body(spec_for: SpecFactory) -> None:
     spec, operation = spec_for([query_param("q", {"type": "string"}, required=True)], responses=FASTAPI_422)
     errors = RequestValidator(spec, operation).validate(request(""))
@@ -801,7 +810,7 @@ def test_problem_json_is_sent_as_documented_application_json(spec_for: SpecFacto
     assert failure.body["detail"] == "1 validation error"
 
 
-def test_documented_schema_that_cannot_hold_the_errors_gets_no_body(spec_for: SpecFactory) -> None:
+def test_documented_schema_that_cannot_hold_the_errors_gets_a_documented_body(spec_for: SpecFactory) -> None:
     schema = {
         "type": "object",
         "required": ["detail"],
@@ -811,7 +820,8 @@ def test_documented_schema_that_cannot_hold_the_errors_gets_no_body(spec_for: Sp
     responses = {"400": {"description": "Bad", "content": {"application/json": {"schema": schema}}}}
     spec, operation = spec_for(responses=responses)
     failure = render_failure(spec, operation, ERRORS)
-    assert (failure.status, failure.body, failure.response_key) == (400, None, "400")
+    assert (failure.status, failure.response_key, failure.source) == (400, "400", "validation")
+    jsonschema_rs.validate(schema, json.loads(failure.body))
 
 
 def test_nothing_documented_is_the_mocks_own_400(spec_for: SpecFactory) -> None:

@@ -1,9 +1,6 @@
-"""Response selection: where an answer comes from (fixtures, spec examples, generation), in that order.
+"""Response selection: where an answer comes from (overrides, fixtures, datasets, spec examples, generation).
 
-A source is a callable taking an `AnswerContext` and returning an `Answer`, or None to pass the
-request on to the next source.
+A `Source` answers a valid request (`answer(ctx) -> Answer | None`) or passes it on to the next one; the
+spec answers come last and always answer. `SpecAnswers.documented` is the one way to answer a status as
+the spec documents it: the other sources, the validation and the faults are given it.
 """
-
-from mockserver.answers.answer import Answer, AnswerContext, Source
-
-__all__ = ["Answer", "AnswerContext", "Source"]

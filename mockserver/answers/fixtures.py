@@ -9,25 +9,28 @@ Datasets then answer the operation's success response. `Prefer: dynamic=true` ma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from mockserver.answers.answer import Answer, AnswerContext, Source
-from mockserver.answers.fixture_sets import FixtureSet, FixtureSets, load_fixture_sets
-from mockserver.datasets.binding import Reply, RequestParams
-from mockserver.fixture_files.checks import fixture_media_type
+from mockserver.answers.context import AnswerContext
+from mockserver.answers.fixture_sets import BASE_SET_NAME, FixtureSet, FixtureSets, load_fixture_sets
+from mockserver.answers.spec_answers import SpecAnswers
+from mockserver.datasets.binding import RequestParams
 from mockserver.fixture_files.named import CompiledResponse
 from mockserver.foundation.config import MockConfig
-from mockserver.http.negotiation import NegotiationError, response_key_for
+from mockserver.http.answer import Answer
+from mockserver.http.negotiation import NegotiationError
 from mockserver.spec.model import Operation, Spec
 
 
 class NamedResponses:
     """The source answering from named responses."""
 
-    def __init__(self, sets: FixtureSets) -> None:
-        self.sets = sets
+    impure_operations: frozenset[str] = frozenset()
 
-    def __call__(self, ctx: AnswerContext) -> Answer | None:
+    def __init__(self, sets: FixtureSets, spec_answers: SpecAnswers) -> None:
+        self.sets = sets
+        self.spec_answers = spec_answers
+
+    def answer(self, ctx: AnswerContext) -> Answer | None:
         sets = self.sets.active(ctx.scenario)
         preferences = ctx.preferences
         if preferences.dynamic is True:
@@ -40,8 +43,26 @@ class NamedResponses:
                 if response.on_demand or preferences.code not in (None, response.status):
                     continue
                 if response.fits(request.path, request.query, request.headers):
-                    return _named_answer(ctx, response, sets[0])
+                    return self._named_answer(ctx, response, sets[0])
         return None
+
+    def _named_answer(self, ctx: AnswerContext, response: CompiledResponse, active: FixtureSet) -> Answer:
+        source = f"fixture:{response.name}"
+        delay = max(response.delay_ms, active.delay_ms)
+        fault = response.fault or active.fault
+        if not response.has_body:
+            answer = self.spec_answers.documented(ctx.operation, response.status, source)
+            answer.headers.update(response.headers)
+            answer.delay_ms = delay
+            answer.fault = fault
+            return answer
+        headers = dict(response.headers)
+        if response.fills_headers:
+            documented = ctx.operation.responses[response.response_key]
+            required = self.spec_answers.required_headers(ctx.operation, documented, ctx.generation)
+            headers = {**required, **headers}
+        return Answer(response.status, response.body, response.media_type, source, headers, delay,
+                      response.response_key, fault)
 
     def _by_name(self, ctx: AnswerContext, sets: tuple[FixtureSet, ...], name: str) -> Answer | None:
         key = ctx.operation.key
@@ -51,7 +72,7 @@ class NamedResponses:
             if code not in (None, response.status):
                 message = f"response {name!r} of {key} answers {response.status}, not {code}"
                 raise NegotiationError(400, message, _names(sets, key, code))
-            return _named_answer(ctx, response, sets[0])
+            return self._named_answer(ctx, response, sets[0])
         examples = _spec_example_names(ctx.operation)
         if name in examples:
             return None  # one of the spec's own examples: the spec answers serve it
@@ -72,31 +93,15 @@ def _spec_example_names(operation: Operation) -> list[str]:
     return list(names)
 
 
-def _named_answer(ctx: AnswerContext, response: CompiledResponse, active: FixtureSet) -> Answer:
-    source = f"fixture:{response.name}"
-    delay = max(response.delay_ms, active.delay_ms)
-    fault = response.fault or active.fault
-    if not response.has_body:
-        answer = ctx.state.documented_answer(ctx.operation, response.status, source)
-        answer.headers.update(response.headers)
-        answer.delay_ms = delay
-        answer.fault = fault
-        return answer
-    headers = dict(response.headers)
-    if response.fills_headers:
-        documented = ctx.operation.responses[response.response_key]
-        required = ctx.state.spec_answers.required_headers(ctx.operation, documented, ctx.generation)
-        headers = {**required, **headers}
-    return Answer(response.status, response.body, response.media_type, source, headers, delay,
-                  response.response_key, fault)
 
 
 class DatasetAnswers:
     """The source answering bound operations from the active set's dataset."""
 
-    def __init__(self, sets: FixtureSets, tenant_header: str | None) -> None:
+    def __init__(self, sets: FixtureSets, tenant_header: str | None, spec_answers: SpecAnswers) -> None:
         self.sets = sets
         self.tenant_header = tenant_header
+        self.spec_answers = spec_answers
         self._declared_tenant_header: dict[str, str | None] = {}  # by operation key
 
     @property
@@ -106,7 +111,7 @@ class DatasetAnswers:
         return frozenset(key for fixture_set in every_set if fixture_set.dataset is not None
                          for key, binding in fixture_set.dataset.bindings.items() if binding.hook is not None)
 
-    def __call__(self, ctx: AnswerContext) -> Answer | None:
+    def answer(self, ctx: AnswerContext) -> Answer | None:
         sets = self.sets.active(ctx.scenario)
         preferences = ctx.preferences
         dataset = sets[0].dataset
@@ -117,10 +122,10 @@ class DatasetAnswers:
         if binding is None or preferences.code not in (None, binding.status):
             return None
         params = RequestParams(ctx.request.path, ctx.request.query, ctx.request.headers)
-        reply = dataset.respond(key, params, self._tenant(ctx, key), ctx.scenario)
-        if reply is None:
+        answer = dataset.respond(ctx.operation, params, self._tenant(ctx, key), ctx.scenario,
+                                 self.spec_answers.documented)
+        if answer is None:
             return None
-        answer = _dataset_answer(ctx, reply)
         active = sets[0]
         if active.delay_ms > answer.delay_ms:
             answer.delay_ms = active.delay_ms
@@ -144,28 +149,23 @@ class DatasetAnswers:
         return ctx.headers.get(self.tenant_header)
 
 
-def _dataset_answer(ctx: AnswerContext, reply: Reply) -> Answer:
-    operation = ctx.operation
-    if reply.mock_error is not None:
-        from mockserver.runtime.app import mock_error  # the app imports this module; import it on first use
+class FixtureAnswers:
+    """The sources a fixtures folder defines, in the order they are consulted, and its scenario names."""
 
-        answer = mock_error(reply.status, reply.mock_error)
-        answer.source = reply.source
-        return answer
-    if reply.documented:
-        return ctx.state.documented_answer(operation, reply.status, reply.source, reply.body)
-    key, media_type = reply.response_key, reply.media_type
-    if key is None:
-        key = response_key_for(operation, reply.status)
-        media_type = None if key is None else fixture_media_type(operation, key, None)
-    return Answer(reply.status, reply.body, media_type, reply.source, dict(reply.headers), 0, key)
+    def __init__(self, sets: FixtureSets, config: MockConfig, spec_answers: SpecAnswers) -> None:
+        self.sets = sets
+        self.sources = (NamedResponses(sets, spec_answers), DatasetAnswers(sets, config.tenant_header,
+                                                                           spec_answers))
+
+    @property
+    def scenario_names(self) -> list[str]:
+        """"default" (the base set) and every scenario the files name."""
+        return [BASE_SET_NAME, *self.sets.scenario_names]
 
 
-def load_fixture_sources(spec: Spec, fixtures_dir: Path | None, config: MockConfig,
-                         generator: Any) -> list[Source]:
-    """Every source the fixtures folder defines, in the order they are consulted.
-
-    Raises LoadError listing every problem of every fixture file.
-    """
+def load_fixture_answers(spec: Spec, fixtures_dir: Path | None, config: MockConfig,
+                         spec_answers: SpecAnswers) -> FixtureAnswers:
+    """The fixture sources of a folder (none without one). Raises LoadError listing every problem of every
+    fixture file."""
     sets = load_fixture_sets(spec, fixtures_dir, config.tenant_header)
-    return [NamedResponses(sets), DatasetAnswers(sets, config.tenant_header)]
+    return FixtureAnswers(sets, config, spec_answers)

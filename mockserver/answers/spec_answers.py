@@ -3,26 +3,63 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
-from mockserver.answers.answer import Answer, AnswerContext
+from mockserver.answers.context import AnswerContext
 from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.http.negotiation import NegotiationError, choose_media_type, choose_response, is_json
+from mockserver.http.answer import MOCK_ERROR_HEADER, Answer
+from mockserver.http.negotiation import (
+    NegotiationError,
+    choose_media_type,
+    choose_response,
+    is_json,
+    response_key_for,
+)
 from mockserver.spec.model import MediaType, Operation, Response, Spec
 
 logger = logging.getLogger("mockserver")
 
 
 class SpecAnswers:
-    """The last source in the chain: it always answers, from examples or by generation."""
+    """The last source in the chain: it always answers, from examples or by generation. Its `documented`
+    is the one way to answer a status as the spec documents it, for every other source."""
+
+    impure_operations: frozenset[str] = frozenset()
 
     def __init__(self, spec: Spec, generator: ResponseGenerator, *, always_generate: bool = False) -> None:
         self.spec = spec
         self.generator = generator
         self.always_generate = always_generate
         self._example_ok: dict[tuple[str, str, str, str], bool] = {}
+        # Documented answers without a given body, by (operation key, status): the same for every request.
+        self._documented: dict[tuple[str, int], Answer] = {}
 
-    def __call__(self, ctx: AnswerContext) -> Answer:
+    def documented(self, operation: Operation, status: int, source: str, body: Any = None) -> Answer:
+        """An answer with `status` whose body is `body`, else the documented example or a generated one."""
+        if body is not None:
+            return self._documented_answer(operation, status, source, body)
+        found = self._documented.get((operation.key, status))
+        if found is None:  # the same for every request: built once
+            found = self._documented_answer(operation, status, source)
+            self._documented[(operation.key, status)] = found
+        return found.copy(source=source)
+
+    def _documented_answer(self, operation: Operation, status: int, source: str, body: Any = None) -> Answer:
+        key = response_key_for(operation, status)
+        if key is None:
+            given = body if body is not None else {"detail": HTTPStatus(status).phrase}
+            message = f"status {status} is not documented for {operation.key}"
+            return Answer(status, given, "application/json", source, {MOCK_ERROR_HEADER: message})
+        media = choose_media_type(operation.responses[key], None)
+        if body is not None:
+            return Answer(status, body, media.media_type if media else "application/json", source,
+                          response_key=key)
+        answer = self.answer_for(operation, key, status, media, RequestContext({}, {}, {}))
+        answer.source = source
+        return answer
+
+    def answer(self, ctx: AnswerContext) -> Answer:
         key, status = choose_response(ctx.operation, ctx.preferences)
         if key is None:
             return Answer(status, None, None, "empty", response_key=None)

@@ -19,14 +19,20 @@ import orjson
 from mockserver.datasets.collections import EVERY_TENANT, IndexedCollection, Record
 from mockserver.datasets.cursors import Cursor, decode_cursor, encode_cursor
 from mockserver.datasets.hooks import Hook, HookRequest, HookResponse
-from mockserver.datasets.predicates import Predicate, compare, field_getter, plain, sort_key, text
+from mockserver.datasets.predicates import Predicate, compare, field_getter, sort_key, text
 from mockserver.datasets.templates import RenderValues, Template
+from mockserver.fixture_files.checks import fixture_media_type
+from mockserver.fixture_files.values import plain
+from mockserver.http.answer import Answer, DocumentedAnswer, mock_error
+from mockserver.http.negotiation import response_key_for
+from mockserver.spec.model import Operation
 
 logger = logging.getLogger("mockserver")
 
 DEFAULT_LIMIT = 50
 PAGE_CACHE_SIZE = 4096
 WARNING_HEADER = "X-Mock-Warning"
+SOURCE = "dataset"
 
 # A request-time filter: given the parameter's value, a predicate (None: the filter does not apply).
 FilterFactory = Callable[[Any], Predicate | None]
@@ -99,26 +105,15 @@ class OwnerRule:
 
 
 @dataclass
-class Reply:
-    """A binding's answer. `documented`: answer `status` as the spec documents it, with `body` if given."""
-
-    status: int
-    body: Any = None  # data, or encoded JSON bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    source: str = "dataset"
-    documented: bool = False
-    mock_error: str | None = None  # set when the mock itself failed (a hook raised or broke the spec)
-    response_key: str | None = None  # the documented response answered (None: look it up by status)
-    media_type: str | None = None
-
-
-@dataclass
 class BindingRequest:
-    """What a binding needs of one request: typed parameters by name, the tenant key, the scenario."""
+    """What a binding needs of one request: its operation, typed parameters by name, the tenant key, the
+    scenario, and how to answer a status as the spec documents it."""
 
+    operation: Operation
     params: Mapping[str, Any]
     tenant: Any
-    scenario: str | None = None
+    scenario: str | None
+    documented: DocumentedAnswer
 
 
 class RequestParams(Mapping[str, Any]):
@@ -195,7 +190,7 @@ class CompiledBinding:
     template: Template | None
     hook: HookSetup | None = None
     _views: dict[Any, _TenantView] = field(default_factory=dict, repr=False)
-    _cache: dict[tuple[Any, ...], Reply] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[Any, ...], Answer] = field(default_factory=dict, repr=False)
     _cache_params: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -220,16 +215,17 @@ class CompiledBinding:
                 by_owner.setdefault(text(link(record)), []).append(position)
         return _TenantView(ordered, [orjson.dumps(record) for record in ordered], by_owner)
 
-    def respond(self, request: BindingRequest) -> Reply | None:
+    def respond(self, request: BindingRequest) -> Answer | None:
         """The answer to one request, or None when a hook lets the next source answer."""
         owner = None
         if self.owner is not None:
             owner_key = request.params.get(self.owner.param)
             owner = None if owner_key is None else self.owner.collection.find(request.tenant, owner_key)
             if owner is None:
-                return Reply(self.owner.missing.status, self.owner.missing.body, documented=True)
+                missing = self.owner.missing
+                return request.documented(request.operation, missing.status, SOURCE, missing.body)
         if self.hook is not None:
-            return self._hook_reply(self.hook, request, owner)
+            return self._hook_answer(self.hook, request, owner)
         params, names = request.params, self._cache_params
         values = params.typed(names) if isinstance(params, RequestParams) else tuple(map(params.get, names))
         cache_key = (request.tenant, values)
@@ -243,7 +239,7 @@ class CompiledBinding:
             if len(self._cache) >= PAGE_CACHE_SIZE:
                 self._cache.clear()
             self._cache[cache_key] = reply
-        return reply
+        return reply.copy()
 
     def _positions(self, view: _TenantView, owner: Record | None, params: Mapping[str, Any]) -> Sequence[int]:
         positions: Sequence[int]
@@ -258,7 +254,7 @@ class CompiledBinding:
                 positions = [p for p in positions if predicate(view.records[p])]
         return positions
 
-    def _render(self, request: BindingRequest, owner: Record | None) -> Reply:
+    def _render(self, request: BindingRequest, owner: Record | None) -> Answer:
         assert self.template is not None
         view = self._views.get(request.tenant, _EMPTY_VIEW)
         positions = self._positions(view, owner, request.params)
@@ -276,8 +272,8 @@ class CompiledBinding:
             selected=selected, answered=answered, page=page_values, params=request.params, owner=owner,
             tenant=None if request.tenant is EVERY_TENANT else request.tenant,
         ))
-        return Reply(self.status, orjson.dumps(body), headers, response_key=self.response_key,
-                     media_type=self.media_type)
+        return Answer(self.status, orjson.dumps(body), self.media_type, SOURCE, headers,
+                      response_key=self.response_key)
 
     @staticmethod
     def _page(rules: PageRules, positions: Sequence[int],
@@ -307,7 +303,7 @@ class CompiledBinding:
         }
         return positions[start:end], values, warning
 
-    def _hook_reply(self, hook: HookSetup, request: BindingRequest, owner: Record | None) -> Reply | None:
+    def _hook_answer(self, hook: HookSetup, request: BindingRequest, owner: Record | None) -> Answer | None:
         records: Sequence[Record] = ()
         if self.collection is not None:
             view = self._views.get(request.tenant, _EMPTY_VIEW)
@@ -324,19 +320,21 @@ class CompiledBinding:
         # A hook is user code: what it raises becomes the mock's own error answer, never a crash.
         except Exception as exc:
             logger.exception("fixture hook %s failed", hook.name)
-            return Reply(500, source=source,
-                         mock_error=f"hook {hook.name} raised {type(exc).__name__}: {exc}")
+            return mock_error(500, f"hook {hook.name} raised {type(exc).__name__}: {exc}", source=source)
         if result is None:
             return None
         response = result if isinstance(result, HookResponse) else HookResponse(body=result)
         status = response.status or self.status
         problem = hook.check(status, response.body)
         if problem is not None:
-            return Reply(500, source=source, mock_error=f"hook {hook.name}: {problem}")
+            return mock_error(500, f"hook {hook.name}: {problem}", source=source)
         if status == self.status:
-            return Reply(status, response.body, dict(response.headers), source,
-                         response_key=self.response_key, media_type=self.media_type)
-        return Reply(status, response.body, dict(response.headers), source)
+            return Answer(status, response.body, self.media_type, source, dict(response.headers),
+                          response_key=self.response_key)
+        operation = hook.operation
+        key = response_key_for(operation, status)
+        media_type = None if key is None else fixture_media_type(operation, key, None)
+        return Answer(status, response.body, media_type, source, dict(response.headers), response_key=key)
 
 
 def _hashable(value: Any) -> Any:

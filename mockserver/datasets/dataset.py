@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from mockserver.datasets.binding import BindingRequest, CompiledBinding, ErrorRule, Reply
+from mockserver.datasets.binding import SOURCE, BindingRequest, CompiledBinding, ErrorRule
 from mockserver.datasets.binding_compiler import BindingCompiler, unknown_collection
 from mockserver.datasets.collections import (
     IndexedCollection,
@@ -24,7 +24,8 @@ from mockserver.datasets.hooks import HookLoader
 from mockserver.datasets.predicates import text
 from mockserver.fixture_files.models import Binding, Collection, Tenants
 from mockserver.foundation.problems import Problem
-from mockserver.spec.model import Spec
+from mockserver.http.answer import Answer, DocumentedAnswer
+from mockserver.spec.model import Operation, Spec
 
 T = TypeVar("T")
 
@@ -59,16 +60,18 @@ class Dataset:
     unknown_tenant: ErrorRule
     bindings: dict[str, CompiledBinding]  # by operation key ("GET /path")
 
-    def respond(self, operation_key: str, params: Mapping[str, Any], tenant_value: str | None,
-                scenario: str | None) -> Reply | None:
-        """The answer for a bound operation (None when it is not bound, or when its hook passes)."""
-        binding = self.bindings.get(operation_key)
+    def respond(self, operation: Operation, params: Mapping[str, Any], tenant_value: str | None,
+                scenario: str | None, documented: DocumentedAnswer) -> Answer | None:
+        """The answer for a bound operation (None when it is not bound, or when its hook passes);
+        `documented` answers a status as the spec documents it."""
+        binding = self.bindings.get(operation.key)
         if binding is None:
             return None
         tenant, known = self.scope.tenant_for(tenant_value)
         if not known:
-            return Reply(self.unknown_tenant.status, self.unknown_tenant.body, documented=True)
-        return binding.respond(BindingRequest(params, tenant, scenario))
+            unknown = self.unknown_tenant
+            return documented(operation, unknown.status, SOURCE, unknown.body)
+        return binding.respond(BindingRequest(operation, params, tenant, scenario, documented))
 
 
 def compile_dataset(spec: Spec, definition: DatasetDefinition, tenant_header: str | None,

@@ -7,20 +7,16 @@ Predicates are written as text in fixture files, e.g. `amount_remaining > 0`,
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import json
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mockserver.fixture_files.models import condition_text as text
+from mockserver.fixture_files.values import condition_text as text
 
 Record = Mapping[str, Any]
 Predicate = Callable[[Record], bool]
 
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _PREDICATE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s+(==|!=|>=|<=|>|<|not in|in)\s+(.+?)\s*$")
 ORDERING_OPERATORS = (">", ">=", "<", "<=")
 
@@ -45,21 +41,6 @@ def field_getter(path: str) -> Callable[[Record], Any]:
         return node
 
     return get
-
-
-def plain(value: Any) -> Any:
-    """A request value as records hold it: dates and times as ISO strings, UUIDs and enums as text."""
-    if type(value) in _JSON_SCALARS:
-        return value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return plain(value.value)
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
 
 
 def equal(left: Any, right: Any) -> bool:

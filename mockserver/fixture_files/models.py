@@ -22,21 +22,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from mockserver.fixture_files.values import condition_text
+from mockserver.http.faults import parse_fault
+
 MAX_DELAY_MS = 600_000
 BASE_SET_NAME = "default"  # the name a client uses to ask for the base set explicitly
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def condition_text(value: Any) -> str:
-    """The text form both sides of an exact match are compared in (`true`, `10`, `2024-01-31`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -91,8 +85,6 @@ class ResponseSpec(_Strict):
 
 def _known_fault(value: str | None) -> str | None:
     if value is not None:
-        from mockserver.runtime.faults import parse_fault  # the faults module imports the app's types
-
         parse_fault(value)  # raises ValueError naming the valid faults
     return value
 
@@ -107,7 +99,7 @@ class NamedResponse(_Strict):
     on_demand: bool = False  # answers only when named by `Prefer: example=<name>`
     response: ResponseSpec
     delay_ms: int = Field(0, ge=0, le=MAX_DELAY_MS)
-    fault: FaultName = None  # e.g. "reset", "trickle:200": see mockserver.runtime.faults
+    fault: FaultName = None  # e.g. "reset", "trickle:200": see mockserver.http.faults
 
 
 class ErrorAnswer(_Strict):

@@ -13,9 +13,10 @@ from typing import Any
 
 import orjson
 
-from mockserver.datasets.predicates import plain, text
 from mockserver.fixture_files.checks import fixture_media_type, parameter_key
 from mockserver.fixture_files.models import NamedResponse, RegexCondition, condition_text
+from mockserver.fixture_files.values import condition_text as text
+from mockserver.fixture_files.values import plain
 from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.spec.model import Operation
 

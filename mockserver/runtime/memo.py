@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from mockserver.answers.answer import Answer
+from mockserver.http.answer import Answer
 from mockserver.http.encoding import encode_body
 
 if TYPE_CHECKING:

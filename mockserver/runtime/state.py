@@ -6,16 +6,14 @@ The pytest plugin and the admin API drive the same object, so a test and a brows
 from __future__ import annotations
 
 import threading
-from collections import deque
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from mockserver.answers.answer import Answer, AnswerContext
+from mockserver.answers.context import AnswerContext
+from mockserver.http.answer import Answer, DocumentedAnswer
 from mockserver.http.negotiation import response_key_for
+from mockserver.runtime.journal import DEFAULT_JOURNAL_SIZE, Exchange, Journal
 from mockserver.spec.model import Operation, Spec
-
-DEFAULT_JOURNAL_SIZE = 1000
 
 
 class OverrideError(ValueError):
@@ -34,60 +32,17 @@ class Override:
 
 
 @dataclass
-class JournalEntry:
-    """One request the mock answered. Made for every request, so it keeps the raw headers; `headers`
-    decodes them when first read."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    raw_headers: tuple[tuple[bytes, bytes], ...]  # as the server received them (ASGI: lower-case names)
-    body: bytes
-    operation: str | None  # "METHOD /path" of the operation, None when no route matched
-    operation_id: str | None
-    status: int
-    source: str
-    duration_ms: float
-    time: float
-
-    @cached_property
-    def headers(self) -> dict[str, str]:
-        """The request headers by name (of a repeated name, the last value)."""
-        return {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
-
-    def json(self) -> Any:
-        import orjson
-
-        return orjson.loads(self.body) if self.body else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": [list(pair) for pair in self.query],
-            "headers": self.headers,
-            "body": self.body.decode("utf-8", "replace"),
-            "operation": self.operation,
-            "operation_id": self.operation_id,
-            "status": self.status,
-            "source": self.source,
-            "duration_ms": round(self.duration_ms, 3),
-            "time": self.time,
-        }
-
-
-@dataclass
 class MockState:
     spec: Spec
     default_scenario: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
     scenario: str | None = None
     overrides: list[Override] = field(default_factory=list)
-    journal: deque[JournalEntry] = field(init=False)
+    journal: Journal = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.journal = deque(maxlen=self.journal_size)
+        self.journal = Journal(self.journal_size)
         self.scenario = self.default_scenario
 
     def operation(self, name: str) -> Operation:
@@ -140,10 +95,10 @@ class MockState:
                 return override
         return None
 
-    def record(self, entry: JournalEntry) -> None:
-        self.journal.append(entry)
+    def record(self, exchange: Exchange) -> None:
+        self.journal.record(exchange)
 
-    def calls(self, operation: str | None = None) -> list[JournalEntry]:
+    def calls(self, operation: str | None = None) -> list[Exchange]:
         """Recorded requests, oldest first; only those of one operation when named."""
         entries = list(self.journal)
         if operation is None:
@@ -167,20 +122,27 @@ class MockState:
             self.scenario = previous.scenario
 
 
-def override_source(state: MockState):
-    """A source answering from the state's overrides; it runs before every other source."""
+class OverrideSource:
+    """The source answering from the state's overrides; it runs before every other source."""
 
-    def answer(ctx: AnswerContext) -> Answer | None:
+    impure_operations: frozenset[str] = frozenset()
+
+    def __init__(self, state: MockState, documented: DocumentedAnswer) -> None:
+        self.state = state
+        self.documented = documented
+
+    def answer(self, ctx: AnswerContext) -> Answer | None:
+        state = self.state
         if not state.overrides:  # most requests: no lock to take
             return None
         override = state.take_override(ctx.operation)
         if override is None:
             return None
-        if override.json is None and override.media_type is not None and ctx.state is not None:
+        if override.json is None and override.media_type is not None:
             # No body given: the one the spec documents (or a generated one) for that status.
-            documented = ctx.state.documented_answer(ctx.operation, override.status, "override")
-            documented.headers.update(override.headers)
-            return documented
+            answer = self.documented(ctx.operation, override.status, "override")
+            answer.headers.update(override.headers)
+            return answer
         body = override.json
         return Answer(
             override.status,
@@ -190,5 +152,3 @@ def override_source(state: MockState):
             dict(override.headers),
             response_key=str(override.status),
         )
-
-    return answer

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mockserver.runtime.app import MockApp
-    from mockserver.runtime.state import JournalEntry
+    from mockserver.runtime.journal import Exchange
 
 DEFAULT_ADMIN_PREFIX = "/__mock__"
 DEFAULT_JOURNAL_LIMIT = 100
@@ -152,7 +152,7 @@ class AdminApi:
             return _problem(400, "limit must be a whole number")
         newest_first = entries[::-1][: max(limit, 0)]
         secrets = (secret_header_names(app.spec), secret_query_names(app.spec))
-        return JSONResponse({"total": len(entries), "capacity": app.state.journal.maxlen,
+        return JSONResponse({"total": len(entries), "capacity": app.state.journal.capacity,
                              "requests": [_journal_entry(entry, *secrets) for entry in newest_first]})
 
     async def _reset(self, request: Request) -> Response:
@@ -208,7 +208,7 @@ def _scenario_name(app: MockApp) -> str:
     return app.state.scenario or "default"
 
 
-def _journal_entry(entry: JournalEntry, secret_headers: frozenset[str],
+def _journal_entry(entry: Exchange, secret_headers: frozenset[str],
                    secret_query: frozenset[str]) -> dict[str, Any]:
     body = entry.body.decode("utf-8", "replace")
     return {

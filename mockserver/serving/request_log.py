@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 from mockserver.foundation.masking import HIDDEN, is_sensitive_header
 
 if TYPE_CHECKING:
-    from mockserver.runtime.app import Exchange, MockApp
+    from mockserver.runtime.app import MockApp
+    from mockserver.runtime.journal import Exchange
     from mockserver.spec.model import Operation, Parameter, Spec
 
 LogFormat = Literal["text", "json"]
@@ -128,13 +129,12 @@ class RequestLog:
 
     def record(self, exchange: Exchange) -> dict[str, Any]:
         """The facts of one request, as the JSON format writes them."""
-        operation = exchange.operation
         query = mask_query(exchange.query, self.secret_names)
         return {
             "time": datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds"),
             "method": exchange.method,
             "path": exchange.path + (f"?{query}" if query else ""),
-            "operation": _operation_name(operation),
+            "operation": exchange.operation_id or exchange.operation,
             "status": exchange.answer.status,
             "source": exchange.answer.source,
             "duration_ms": round(exchange.duration_ms, 1),
@@ -144,8 +144,8 @@ class RequestLog:
         """`text(record(exchange))`, without the round trip through an ISO timestamp (it runs per request)."""
         now = time.time()
         query = exchange.query if type(exchange.query) is tuple else tuple(exchange.query)
-        operation, answer = exchange.operation, exchange.answer
-        name = None if operation is None else operation.operation_id or operation.key
+        answer = exchange.answer
+        name = exchange.operation_id or exchange.operation
         middle = _line_middle(exchange.method, exchange.path, query, name, answer.status, answer.source,
                               self.secret_names)
         if int(now) != self._clock_second:  # HH:MM:SS, local time: formatted once a second
@@ -159,12 +159,6 @@ class RequestLog:
         clock = datetime.fromisoformat(record["time"]).astimezone().strftime("%H:%M:%S.%f")[:-3]
         return (f"{clock} {record['method']:<6} {record['path']}  {record['operation'] or '-'}  "
                 f"{record['status']}  {record['source']}  {record['duration_ms']:.1f}ms")
-
-
-def _operation_name(operation: Operation | None) -> str | None:
-    if operation is None:
-        return None
-    return operation.operation_id or operation.key
 
 
 def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures: Path | None = None) -> str:

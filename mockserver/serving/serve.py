@@ -25,8 +25,8 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
 
+    from mockserver.http.faults import DelayRange
     from mockserver.runtime.app import MockApp
-    from mockserver.runtime.faults import DelayRange
     from mockserver.serving.admin import AdminApi
     from mockserver.serving.reload import LiveApp, Watcher
     from mockserver.serving.request_log import LogFormat
@@ -74,7 +74,7 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     in the background, since it takes seconds on a large spec.
     """
     from mockserver.runtime.app import create_app
-    from mockserver.runtime.faults import FaultSettings
+    from mockserver.runtime.delivery import FaultSettings
     from mockserver.serving.request_log import RequestLog
     from mockserver.spec import load_spec
 
@@ -244,7 +244,7 @@ def options_to_json(options: ServeOptions) -> str:
 
 
 def options_from_json(text: str) -> ServeOptions:
-    from mockserver.runtime.faults import parse_delay
+    from mockserver.http.faults import parse_delay
 
     fields = json.loads(text)
     return ServeOptions(**{
@@ -370,7 +370,7 @@ def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> S
 
 
 def _delay_argument(text: str) -> DelayRange:
-    from mockserver.runtime.faults import parse_delay
+    from mockserver.http.faults import parse_delay
 
     try:
         return parse_delay(text)

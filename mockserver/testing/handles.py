@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 import httpx
 import uvicorn
 
-from mockserver.runtime.state import JournalEntry, Override, OverrideError
+from mockserver.runtime.journal import Exchange
+from mockserver.runtime.state import Override, OverrideError
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -349,7 +350,7 @@ class MockAPI:
             problem = str(error)  # failed outside the handler, so the report has no chained traceback
         _fail(f"mock_api.override({operation!r}, status={status}): {problem}")
 
-    def calls(self, operation: str | None = None) -> list[JournalEntry]:
+    def calls(self, operation: str | None = None) -> list[Exchange]:
         """The requests the mock answered during this test, oldest first; only one operation's when named."""
         __tracebackhide__ = True
         try:
@@ -358,7 +359,7 @@ class MockAPI:
             problem = str(error)
         _fail(f"mock_api.calls({operation!r}): {problem}")
 
-    def assert_called(self, operation: str, times: int | None = None) -> list[JournalEntry]:
+    def assert_called(self, operation: str, times: int | None = None) -> list[Exchange]:
         """Fail unless `operation` was called (exactly `times` times when given); returns those calls."""
         __tracebackhide__ = True
         calls = self.calls(operation)
@@ -380,7 +381,7 @@ class MockAPI:
         self._clients.clear()
 
 
-def _describe(entries: Iterable[JournalEntry], limit: int = 10) -> str:
+def _describe(entries: Iterable[Exchange], limit: int = 10) -> str:
     lines = [f"{entry.method} {entry.path} -> {entry.status}" for entry in entries]
     if not lines:
         return "the mock received no request"

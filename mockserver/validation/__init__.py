@@ -1,19 +1,19 @@
 """Request validation: raw request -> typed values, or FastAPI-exact error items and the answer for them.
 
-    validator = RequestValidator(spec, operation)        # once per operation
-    outcome = validator.validate(RequestData(...))       # ValidRequest | list[ErrorItem]
+    validator = RequestValidator(spec, operation)                  # once per operation
+    renderer = FailureRenderer(spec, operation, documented)         # once per operation
+    outcome = validator.validate(RequestData(...))                 # ValidRequest | list[ErrorItem]
     if not isinstance(outcome, ValidRequest):
-        failure = render_failure(spec, operation, outcome)   # 422 FastAPI body, problem+json, or 415
-                                                             # (FailureRenderer: the same, once per operation)
+        answer = renderer.render(outcome)                          # 422 FastAPI body, problem+json, or 415
 
 A Content-Type the operation does not document yields a single item of type `unsupported_media_type`
-(`is_unsupported_media_type(errors)`); `render_failure` answers it with status 415.
+(`is_unsupported_media_type(errors)`); the renderer answers it with status 415.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from mockserver.validation.errors import UNSUPPORTED_MEDIA_TYPE, ErrorItem, is_unsupported_media_type
-from mockserver.validation.render import FailureRenderer, FailureResponse, render_failure
+from mockserver.validation.render import FailureRenderer
 from mockserver.validation.request import RequestData, ValidRequest
 
 if TYPE_CHECKING:
@@ -32,10 +32,8 @@ __all__ = [
     "UNSUPPORTED_MEDIA_TYPE",
     "ErrorItem",
     "FailureRenderer",
-    "FailureResponse",
     "RequestData",
     "RequestValidator",
     "ValidRequest",
     "is_unsupported_media_type",
-    "render_failure",
 ]

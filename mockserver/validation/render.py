@@ -1,24 +1,24 @@
 """Turning validation errors into the response the operation documents for them.
 
 An operation that documents FastAPI's `HTTPValidationError` gets FastAPI's 422 body. Any other gets
-an RFC 7807 problem document, but only when the documented schema of the chosen response accepts it;
-otherwise `body` is None and the app builds a schema-valid body itself. When an operation documents none of
-400, 422, 4XX and default, a request whose only errors are in path parameters gets its documented 404.
+an RFC 9457 problem document, but only when the documented schema of the chosen response accepts it;
+otherwise the documented answer for that status (its example or a generated body). When an operation
+documents none of 400, 422, 4XX and default, a request whose only errors are in path parameters gets its
+documented 404. A failure no documented response covers is the mock's own, marked with `X-Mock-Error`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from mockserver.http.answer import MOCK_ERROR_HEADER, PROBLEM_JSON, Answer, DocumentedAnswer, problem_body
 from mockserver.validation.errors import ErrorItem, is_unsupported_media_type
 from mockserver.validation.refs import follow_refs, schema_validator
 
 if TYPE_CHECKING:
     from mockserver.spec.model import MediaType, Operation, Response, Spec
 
-PROBLEM_JSON = "application/problem+json"
+SOURCE = "validation"
 FASTAPI_KEYS = ("422", "4XX", "default")
 PROBLEM_KEYS = ("400", "422", "4XX", "default")
 UNSUPPORTED_KEYS = ("415", "4XX", "default")
@@ -26,45 +26,48 @@ NOT_FOUND_KEYS = ("404",)
 FASTAPI_ERROR_SCHEMA = "HTTPValidationError"
 
 
-@dataclass
-class FailureResponse:
-    status: int
-    media_type: str
-    body: Any | None  # None: the documented schema cannot hold our errors (the app generates a body)
-    response_key: str | None  # the documented response it answers as ("422", "4XX", "default"), or None
-
-
-def render_failure(spec: Spec, operation: Operation, errors: list[ErrorItem]) -> FailureResponse:
-    """The response for a request that failed validation (or whose Content-Type is not documented: 415)."""
-    return FailureRenderer(spec, operation).render(errors)
-
-
 class FailureRenderer:
-    """`render_failure` for one operation, with what its documented responses say read once."""
+    """The answer to a request that failed validation (or whose Content-Type is not documented: 415), for
+    one operation, with what its documented responses say read once."""
 
-    def __init__(self, spec: Spec, operation: Operation) -> None:
+    def __init__(self, spec: Spec, operation: Operation, documented: DocumentedAnswer) -> None:
         self.spec = spec
         self.operation = operation
+        self.documented = documented
         self._fastapi = _fastapi_target(spec, operation)
 
-    def render(self, errors: list[ErrorItem]) -> FailureResponse:
+    def render(self, errors: list[ErrorItem]) -> Answer:
         spec, operation = self.spec, self.operation
         if is_unsupported_media_type(errors):
-            return _problem_response(spec, operation, UNSUPPORTED_KEYS, 415, errors[0].msg, [])
+            return self._problem(UNSUPPORTED_KEYS, 415, errors[0].msg, [])
         items = [item.as_dict() for item in errors]
         if self._fastapi is not None:
             key, media = self._fastapi
             for detail in (items, [_minimal(item) for item in items]):
                 if _fits(spec, media, {"detail": detail}):
-                    return FailureResponse(422, media.media_type, {"detail": detail}, key)
-            return FailureResponse(422, media.media_type, None, key)
+                    return Answer(422, {"detail": detail}, media.media_type, SOURCE, response_key=key)
+            return self.documented(operation, 422, SOURCE)
         count = len(errors)
         detail = f"{count} validation error{'' if count == 1 else 's'}"
         keys = PROBLEM_KEYS
         only_path = all(item.loc[:1] == ("path",) for item in errors)
         if only_path and not any(key in operation.responses for key in keys):
             keys = NOT_FOUND_KEYS  # only 404 documented: parameters that do not parse name no resource
-        return _problem_response(spec, operation, keys, 400, detail, items)
+        return self._problem(keys, 400, detail, items)
+
+    def _problem(self, keys: tuple[str, ...], fallback_status: int, detail: str, items: list[Any]) -> Answer:
+        operation = self.operation
+        key = next((key for key in keys if key in operation.responses), None)
+        status = int(key) if key is not None and key.isdigit() else fallback_status
+        body = problem_body(status, detail)
+        if items:
+            body["errors"] = items
+        if key is None:
+            return Answer(status, body, PROBLEM_JSON, SOURCE, {MOCK_ERROR_HEADER: SOURCE})
+        media_type, media = _problem_media(operation.responses[key])
+        if media is None or not _fits(self.spec, media, body):
+            return self.documented(operation, status, SOURCE)
+        return Answer(status, body, media_type, SOURCE, response_key=key)
 
 
 def follows_fastapi(spec: Spec, operation: Operation) -> bool:
@@ -88,27 +91,6 @@ def _fastapi_target(spec: Spec, operation: Operation) -> tuple[str, MediaType] |
         if media is not None and _is_http_validation_error(spec, media.schema):
             return key, media
     return None
-
-
-def _problem_response(
-    spec: Spec,
-    operation: Operation,
-    keys: tuple[str, ...],
-    fallback_status: int,
-    detail: str,
-    items: list[Any],
-) -> FailureResponse:
-    key = next((key for key in keys if key in operation.responses), None)
-    status = int(key) if key is not None and key.isdigit() else fallback_status
-    body = problem_body(status, detail)
-    if items:
-        body["errors"] = items
-    if key is None:
-        return FailureResponse(status, PROBLEM_JSON, body, None)
-    media_type, media = _problem_media(operation.responses[key])
-    if media is None or not _fits(spec, media, body):
-        return FailureResponse(status, media_type, None, key)
-    return FailureResponse(status, media_type, body, key)
 
 
 def _problem_media(response: Response) -> tuple[str, MediaType | None]:
@@ -161,8 +143,3 @@ def _properties(spec: Spec, schema: Any) -> dict[str, Any]:
         return {}
     properties = schema.get("properties")
     return properties if isinstance(properties, dict) else {}
-
-
-def problem_body(status: int, detail: str) -> dict[str, Any]:
-    """An RFC 7807 problem details body for `status`."""
-    return {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}

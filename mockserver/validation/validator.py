@@ -21,7 +21,7 @@ class RequestValidator:
     `validate` returns the typed request, or every error found, in FastAPI's order (path, query, header,
     cookie, body). Two failures are reported alone, as FastAPI does: a body that is not valid JSON
     (`json_invalid`), and a Content-Type the operation does not document (a single item of type
-    `unsupported_media_type`, see `is_unsupported_media_type`; `render_failure` answers it with 415).
+    `unsupported_media_type`, see `is_unsupported_media_type`; the FailureRenderer answers it with 415).
     """
 
     def __init__(self, spec: Spec, operation: Operation) -> None:

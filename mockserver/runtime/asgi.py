@@ -1,0 +1,79 @@
+"""The ASGI side of the app: reading a request's target and body, sending an answer, the lifespan."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import parse_qsl
+
+from starlette.types import Message, Receive, Send
+
+from mockserver.http.answer import Answer
+from mockserver.http.encoding import content_type_header, encode_body
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+SOURCE_HEADER = "X-Mock-Source"
+_SOURCE_HEADER_NAME = SOURCE_HEADER.lower().encode()
+
+
+@lru_cache(maxsize=1024)
+def request_target(raw_path: bytes, query_string: bytes) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The path and the query parameters of a request (remembered: clients repeat their requests)."""
+    query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return raw_path.decode("latin-1").split("?", 1)[0], tuple(query)
+
+
+async def read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether it was larger than MAX_BODY_BYTES (then it is dropped)."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):  # the usual: one message
+        body = message.get("body", b"")
+        return (b"", True) if len(body) > MAX_BODY_BYTES else (body, False)
+    return await _read_more_body(receive, message)
+
+
+async def _read_more_body(receive: Receive, message: Message) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            too_large = True
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+        message = await receive()
+    return b"".join(chunks), too_large
+
+
+async def send_answer(send: Send, answer: Answer, head: bool = False) -> None:
+    """Encode `answer` and send it (only its head for a HEAD request)."""
+    payload = encode_body(answer.body, answer.media_type)
+    raw_headers = [(b"content-length", str(len(payload)).encode())]
+    if answer.media_type is not None and answer.body is not None:
+        raw_headers.append((b"content-type", _content_type(answer.media_type)))
+    raw_headers.append((_SOURCE_HEADER_NAME, answer.source.encode("latin-1", "replace")))
+    for name, value in answer.headers.items():
+        raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1", "replace")))
+    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+@lru_cache(maxsize=256)
+def _content_type(media_type: str) -> bytes:
+    return content_type_header(media_type).encode("latin-1", "replace")
+
+
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Answer the server's lifespan messages: nothing to start or stop."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
