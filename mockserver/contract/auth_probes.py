@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from mockserver.foundation.config import HeaderRule
 from mockserver.http.auth import Credentials, header_rule_check
+from mockserver.http.credentials import scheme_carrier
 from mockserver.spec.model import Operation, Spec
 
 # Tried in order; the first one the rule itself rejects is the malformed value.
@@ -84,13 +85,10 @@ def _declared_credential_headers(spec: Spec, operation: Operation) -> list[str]:
     names: list[str] = []
     for requirement in requirements:
         for scheme_name in requirement:
-            scheme = spec.security_schemes.get(scheme_name, {})
-            kind = str(scheme.get("type", "")).lower()
-            if kind == "apikey" and str(scheme.get("in", "")).lower() == "header":
-                names.append(str(scheme.get("name", "")))
-            elif kind in ("http", "oauth2", "openidconnect"):
-                names.append("Authorization")
-    return [name for name in dict.fromkeys(names) if name]
+            carrier = scheme_carrier(spec.security_schemes.get(scheme_name, {}))
+            if carrier is not None and carrier[0] == "header":
+                names.append(carrier[1])
+    return list(dict.fromkeys(names))
 
 
 def declared_scheme_probe(spec: Spec, operation: Operation, headers: Mapping[str, str]) -> AuthProbe | None:

@@ -14,9 +14,10 @@ from typing import Any
 from mockserver.contract.ids import IdPool, id_name_for
 from mockserver.contract.tenancy import same_tenant
 from mockserver.fixture_files import FixtureFile, read_fixture_files
+from mockserver.http.credentials import DEFAULT_TOKEN
 from mockserver.runtime.app import MockApp, create_app
 from mockserver.spec.model import Spec
-from mockserver.testing.handles import DEFAULT_TOKEN, default_credentials
+from mockserver.testing.handles import default_credentials
 
 IN_PROCESS_ORIGIN = "http://mockserver.test"
 

@@ -19,9 +19,10 @@ from starlette.datastructures import Headers
 
 from mockserver.fixture_files.checks import schema_errors
 from mockserver.foundation.masking import HIDDEN, Masker, is_sensitive_header
+from mockserver.http.credentials import credential_names
 from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.http.routing import Router
-from mockserver.serving.request_log import mask_query, secret_header_names, secret_query_names
+from mockserver.serving.request_log import mask_query
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -138,8 +139,8 @@ class Recorder:
         self.transport = transport
         self.report = report
         self.router = Router(spec.operations, spec.base_path)
-        self.secret_headers = secret_header_names(spec)
-        self.secret_query = secret_query_names(spec)
+        self.secret_headers = credential_names(spec, "header")
+        self.secret_query = credential_names(spec, "query")
         self.recorded: dict[Path, list[dict[str, Any]]] = {}  # the good fixtures of each file
         self._client: httpx.AsyncClient | None = None
 

@@ -26,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 
+from mockserver.http.credentials import credential_names
 from mockserver.serving.admin_page import render_admin_page
-from mockserver.serving.request_log import mask_headers, mask_query, secret_header_names, secret_query_names
+from mockserver.serving.request_log import mask_headers, mask_query
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -151,7 +152,7 @@ class AdminApi:
         except ValueError:
             return _problem(400, "limit must be a whole number")
         newest_first = entries[::-1][: max(limit, 0)]
-        secrets = (secret_header_names(app.spec), secret_query_names(app.spec))
+        secrets = (credential_names(app.spec, "header"), credential_names(app.spec, "query"))
         return JSONResponse({"total": len(entries), "capacity": app.state.journal.capacity,
                              "requests": [_journal_entry(entry, *secrets) for entry in newest_first]})
 

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from mockserver.foundation.masking import HIDDEN, is_sensitive_header
+from mockserver.http.credentials import credential_names
 
 if TYPE_CHECKING:
     from mockserver.runtime.app import MockApp
@@ -30,26 +31,6 @@ if TYPE_CHECKING:
 
 LogFormat = Literal["text", "json"]
 _SCHEME_PREFIX = re.compile(r"^(\w+)\s+\S")
-
-
-def secret_query_names(spec: Spec) -> frozenset[str]:
-    """Query parameter names that carry credentials: apiKey schemes `in: query`."""
-    names = {
-        str(scheme.get("name", "")).lower()
-        for scheme in spec.security_schemes.values()
-        if str(scheme.get("type", "")).lower() == "apikey" and str(scheme.get("in", "")).lower() == "query"
-    }
-    return frozenset(name for name in names if name)
-
-
-def secret_header_names(spec: Spec) -> frozenset[str]:
-    """Header names that carry credentials: apiKey schemes `in: header` (besides the usual names)."""
-    names = {
-        str(scheme.get("name", "")).lower()
-        for scheme in spec.security_schemes.values()
-        if str(scheme.get("type", "")).lower() == "apikey" and str(scheme.get("in", "")).lower() == "header"
-    }
-    return frozenset(name for name in names if name)
 
 
 def mask_query(query: Sequence[tuple[str, str]], secret_names: frozenset[str] = frozenset()) -> str:
@@ -96,7 +77,7 @@ class RequestLog:
     def __init__(self, spec: Spec, stream: IO[str] | None = None, log_format: LogFormat = "text") -> None:
         self.stream = stream
         self.log_format = log_format
-        self.secret_names = secret_query_names(spec)
+        self.secret_names = credential_names(spec, "query")
         self._unflushed: IO[str] | None = None  # the stream a flush is scheduled for
         self._clock_second = -1
         self._clock_text = ""

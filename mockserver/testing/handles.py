@@ -7,11 +7,9 @@ A `MockAPI` talks to one `MockApp` either over a real socket (`MockServer`) or i
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import socket
 import threading
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
@@ -19,20 +17,17 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 import httpx
 import uvicorn
 
+from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials
 from mockserver.runtime.journal import Exchange
 from mockserver.runtime.state import Override, OverrideError
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
-    from mockserver.foundation.config import HeaderRule
     from mockserver.runtime.app import MockApp
-    from mockserver.spec.model import Spec
 
 LOOPBACK = "127.0.0.1"
 IN_PROCESS_ORIGIN = "http://mockserver.test"
-DEFAULT_TOKEN = "mockserver-token"
-DEFAULT_BASIC_CREDENTIALS = "mockserver:mockserver"
 START_TIMEOUT_SECONDS = 10.0
 
 
@@ -228,52 +223,9 @@ class ClientDefaults:
 def default_credentials(app: MockApp, token: str = DEFAULT_TOKEN) -> ClientDefaults:
     """Credentials that satisfy the app's configured header rules and the spec's security schemes."""
     defaults = ClientDefaults()
-    for rule in app.config.auth:
-        value = _rule_value(rule, token)
-        if value is not None:
-            defaults.put("header", rule.header, value)
-    for scheme in _required_schemes(app.spec):
-        credential = _scheme_credential(scheme, token)
-        if credential is not None:
-            defaults.put(*credential)
+    for credential in client_credentials(app.config, app.spec, token):
+        defaults.put(credential.location, credential.name, credential.value)
     return defaults
-
-
-def _rule_value(rule: HeaderRule, token: str) -> str | None:
-    if rule.scheme:
-        return f"{rule.scheme.capitalize()} {token}"
-    if rule.format == "uuid":
-        # Stable across runs, so a failing test replays with the same value.
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mockserver:{rule.header.lower()}"))
-    if rule.pattern:
-        return None  # no generic value fits an arbitrary pattern: configure one
-    return token
-
-
-def _required_schemes(spec: Spec) -> list[Mapping[str, Any]]:
-    """The schemes of each operation's first security alternative, each once, in spec order."""
-    names: dict[str, None] = {}
-    for operation in spec.operations:
-        requirements = operation.security
-        if requirements and all(requirements):
-            names.update(dict.fromkeys(requirements[0]))
-    schemes = spec.security_schemes
-    return [schemes[name] for name in names if name in schemes]
-
-
-def _scheme_credential(scheme: Mapping[str, Any], token: str) -> tuple[str, str, str] | None:
-    kind = str(scheme.get("type", "")).lower()
-    if kind == "http":
-        name = str(scheme.get("scheme", "bearer")).lower()
-        if name == "basic":
-            encoded = base64.b64encode(DEFAULT_BASIC_CREDENTIALS.encode()).decode()
-            return "header", "Authorization", f"Basic {encoded}"
-        return "header", "Authorization", f"{name.capitalize()} {token}"
-    if kind == "apikey":
-        return str(scheme.get("in", "header")).lower(), str(scheme.get("name", "")), token
-    if kind in ("oauth2", "openidconnect"):
-        return "header", "Authorization", f"Bearer {token}"
-    return None
 
 
 class MockAPI:
