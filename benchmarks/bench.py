@@ -401,7 +401,7 @@ def server_settings() -> str:
 
 def mock_features() -> str:
     try:
-        from mockserver.serving.serve import ServeOptions
+        from mockserver.serving.options import ServeOptions
     except ImportError:
         return "the defaults of `mockserver serve`"
     options = ServeOptions(spec=Path("openapi"))

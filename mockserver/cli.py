@@ -10,7 +10,7 @@ from pathlib import Path
 from mockserver.contract.cli import add_commands as add_contract_commands
 from mockserver.foundation.problems import LoadError, Problem
 from mockserver.record import add_commands as add_record_commands
-from mockserver.serving.serve import add_serve_arguments, options_from_arguments
+from mockserver.serving.arguments import add_serve_arguments, options_from_arguments
 
 DEFAULT_SPEC = "openapi"
 DEFAULT_FIXTURES = "fixtures"

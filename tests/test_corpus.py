@@ -41,7 +41,8 @@ from starlette.testclient import TestClient
 from mockserver import create_app
 from mockserver.cli import main
 from mockserver.foundation.problems import LoadError
-from mockserver.serving.serve import ServeOptions, build_mock
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_mock
 from mockserver.spec import load_spec
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -6,7 +6,8 @@ import pytest
 from dx_helpers import write_api
 from starlette.testclient import TestClient
 
-from mockserver.serving.serve import ServeOptions, build_stack
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_stack
 
 ORIGIN = "http://localhost:5173"
 

@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from mockserver import create_app
 from mockserver.foundation.problems import LoadError
 from mockserver.http.faults import DelayRange, Fault, parse_delay, parse_fault
-from mockserver.serving.serve import ServeOptions, build_mock
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_mock
 
 
 @pytest.fixture(scope="module")

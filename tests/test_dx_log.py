@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.cli import build_parser
+from mockserver.serving.options import ServeOptions
 from mockserver.serving.request_log import curl_example, startup_banner
-from mockserver.serving.serve import ServeOptions, build_mock
+from mockserver.serving.stack import build_mock
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ import pytest
 from dx_helpers import WIDGET_FIXTURES, ServeProcess, served, write_api
 from starlette.testclient import TestClient
 
+from mockserver.serving.options import ServeOptions
 from mockserver.serving.reload import LiveApp, Watcher, watched_paths
-from mockserver.serving.serve import ServeOptions, build_mock
+from mockserver.serving.stack import build_mock
 
 WAIT_SECONDS = 15.0  # generous: only a failing test waits this long
 

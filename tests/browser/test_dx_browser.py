@@ -19,7 +19,8 @@ from chromium import Chromium, find_chromium
 from conftest import BUSINESS_A, FIXTURES_DIR, OPENAPI_DIR
 from dx_helpers import served
 
-from mockserver.serving.serve import ServeOptions, build_stack
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_stack
 
 BINARY = find_chromium()
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,65 @@
+"""The options of `mockserver serve` on the command line, and the ServeOptions they make."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mockserver.http.faults import DelayRange, parse_delay
+from mockserver.serving.admin import normalize_prefix
+from mockserver.serving.options import ServeOptions
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `serve` options this module handles: latency, CORS, admin, journal, request log, reload."""
+    parser.add_argument("--watch", action="store_true",
+                        help="reload the spec and fixtures when their files change")
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                        help="serve from N processes (default: 1); each keeps its own journal and state")
+    parser.add_argument("--delay", type=_delay_argument, default=None, metavar="MS|MIN-MAX",
+                        help="delay every answer by MS milliseconds, or by a random time in MIN-MAX")
+    parser.add_argument("--no-cors", dest="cors", action="store_false", help="do not answer CORS at all")
+    parser.add_argument("--cors-origin", dest="cors_origins", action="append", default=[], metavar="ORIGIN",
+                        help="allow only this origin (repeatable; default: every origin)")
+    parser.add_argument("--admin-prefix", type=_prefix_argument, default=None, metavar="PREFIX",
+                        help="where the admin API and page live (default: /__mock__)")
+    parser.add_argument("--no-admin", dest="admin", action="store_false", help="serve no admin API")
+    parser.add_argument("--journal-size", type=_positive_int, default=None, metavar="N",
+                        help="keep the newest N requests in the journal (default: 1000)")
+    parser.add_argument("--log-format", choices=["text", "json", "off"], default="text",
+                        help="one line per request, as text (default) or JSON; off: no request log")
+
+
+def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> ServeOptions:
+    return ServeOptions(
+        spec=Path(args.spec), fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
+        strict=args.strict, delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
+        admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
+        log_format=None if args.log_format == "off" else args.log_format,
+    )
+
+
+def _delay_argument(text: str) -> DelayRange:
+
+    try:
+        return parse_delay(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _prefix_argument(text: str) -> str:
+
+    try:
+        return normalize_prefix(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value

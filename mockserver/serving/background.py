@@ -1,0 +1,88 @@
+"""openapi-spec-validator's findings on a served spec, looked for after start-up by a low-priority process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from mockserver.spec import load_spec
+
+
+class BackgroundValidation:
+    """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
+    low-priority process: seconds of CPU on a large spec, while the mock answers at full speed."""
+
+    def __init__(self, spec: Path, printed: set[str]) -> None:
+        self.spec = spec
+        self.printed = printed
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self) -> None:
+        code = "from mockserver.serving.background import report_validation; report_validation()"
+        command = [sys.executable, "-c", code, str(self.spec)]
+        with self._lock:
+            if self._stopped or self._process is not None:
+                return
+            try:
+                self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                assert self._process.stdin is not None
+                # Its stdin stays open: it closes when this process ends (however), and that one then ends.
+                self._process.stdin.write(json.dumps(sorted(self.printed)).encode() + b"\n")
+                self._process.stdin.flush()
+            except OSError:
+                return  # only warnings are lost
+
+    def stop(self) -> None:
+        """End the validation if it still runs (the server stopped first)."""
+        with self._lock:
+            self._stopped = True
+            process = self._process
+        if process is None:
+            return
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        if process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def report_validation() -> None:
+    """The background validation of `serve`: the spec (argv), minus the warnings printed already (the first
+    line of stdin). Ends when stdin does: the server stopped."""
+    _yield_to_everything_else()
+    printed = set(json.loads(sys.stdin.readline() or "[]"))
+    threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
+
+    try:
+        spec = load_spec(sys.argv[1], validate=True, strict=False)
+    except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
+        return
+    for warning in map(str, spec.warnings):
+        if warning not in printed:
+            print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+
+
+def _exit_at_end_of_input() -> None:
+    sys.stdin.read()  # nothing more comes: this returns when the server closes its end, or exits
+    os._exit(0)
+
+
+def _yield_to_everything_else() -> None:
+    """The lowest priority a process can take without privileges: on a busy CPU (a benchmark pins the mock
+    to one) it gets a sliver of the time, so the mock's requests come first."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(19)

@@ -1,0 +1,55 @@
+"""What `mockserver serve` is told: its options, and their form for another process (a worker)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mockserver.http.faults import DelayRange, parse_delay
+from mockserver.serving.request_log import LogFormat
+
+
+@dataclass
+class ServeOptions:
+    """Everything `mockserver serve` is told; the defaults are those of the command line."""
+
+    spec: Path
+    fixtures: Path | None = None
+    seed: int = 0
+    mode: str = "auto"
+    scenario: str | None = None
+    strict: bool = False
+    delay: DelayRange | None = None
+    cors: bool = True
+    cors_origins: tuple[str, ...] = ()  # empty: every origin
+    admin: bool = True
+    admin_prefix: str | None = None  # None: the default, /__mock__
+    journal_size: int | None = None  # None: the mock's default (1000)
+    log_format: LogFormat | None = "text"  # None: no request log
+    log_stream: IO[str] | None = None  # default: stdout
+
+
+def options_to_json(options: ServeOptions) -> str:
+    """`options` for another process (a worker); the log stream is not passed: workers log to stdout."""
+    return json.dumps({
+        "spec": str(options.spec), "fixtures": None if options.fixtures is None else str(options.fixtures),
+        "seed": options.seed, "mode": options.mode, "scenario": options.scenario, "strict": options.strict,
+        "delay": None if options.delay is None else str(options.delay), "cors": options.cors,
+        "cors_origins": list(options.cors_origins), "admin": options.admin,
+        "admin_prefix": options.admin_prefix, "journal_size": options.journal_size,
+        "log_format": options.log_format,
+    })
+
+
+def options_from_json(text: str) -> ServeOptions:
+
+    fields = json.loads(text)
+    return ServeOptions(**{
+        **fields,
+        "spec": Path(fields["spec"]),
+        "fixtures": None if fields["fixtures"] is None else Path(fields["fixtures"]),
+        "delay": None if fields["delay"] is None else parse_delay(fields["delay"]),
+        "cors_origins": tuple(fields["cors_origins"]),
+    })
