@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
-from jsonschema_rs.canonical import CanonicalKind
+from jsonschema_rs.canonical import AnyOfView, CanonicalKind, ObjectView, ReferenceView
 from pydantic_core import to_jsonable_python
 
 from mockserver.generation.draws import Override
 from mockserver.generation.realism import normalize_name
+from mockserver.generation.views import view_of
 from mockserver.spec.model import Operation, Parameter
 
 PAGE_SIZE_PARAMETERS = (
@@ -128,7 +129,7 @@ def _page_array(
         return ()
     if node.kind is not CanonicalKind.OBJECT or depth > 2:
         return None
-    properties = node.view().properties
+    properties = view_of(node, ObjectView).properties
     arrays = [name for name, sub in properties.items() if _holds_array(sub, root)]
     chosen = next((name for name in PAGE_ARRAYS if name in arrays), arrays[0] if len(arrays) == 1 else None)
     if chosen is not None:
@@ -148,7 +149,7 @@ def _echoes(operation: Operation, root: jsonschema_rs.CanonicalSchema) -> tuple[
     node = _resolved(root, root)
     if node.kind is not CanonicalKind.OBJECT:
         return ()
-    properties = {normalize_name(name): name for name in node.view().properties}
+    properties = {normalize_name(name): name for name in view_of(node, ObjectView).properties}
     echoes = []
     path_parameters = [p.name for p in operation.parameters if p.location == "path"]
     for name in path_parameters:
@@ -171,7 +172,7 @@ def _resolved(
     for _ in range(32):
         if node.kind is not CanonicalKind.REFERENCE:
             return node
-        uri = node.view().uri
+        uri = view_of(node, ReferenceView).uri
         target = root if uri == "#" else node.definition(uri)
         if target is None:
             return node
@@ -184,7 +185,7 @@ def _non_null(
 ) -> jsonschema_rs.CanonicalSchema:
     node = _resolved(node, root)
     if node.kind is CanonicalKind.ANY_OF:
-        branches = [_resolved(branch, root) for branch in node.view().branches]
+        branches = [_resolved(branch, root) for branch in view_of(node, AnyOfView).branches]
         useful = [branch for branch in branches if branch.kind in (CanonicalKind.ARRAY, CanonicalKind.OBJECT)]
         if len(useful) == 1:
             return useful[0]

@@ -1,13 +1,18 @@
-"""The vocabulary shared by plans: what a draw function is, what it is told, and how it may be steered."""
+"""The vocabulary shared by plans: what a draw function is, what it is told, how it may be steered, and
+what a plan builder may ask of the compiler it builds for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from random import Random
-from typing import Any
+from typing import Any, Protocol
+
+import jsonschema_rs
+from jsonschema_rs.canonical import CanonicalKind
 
 from mockserver.generation.errors import RetryDraw
+from mockserver.generation.realism import Provider, Realism
 
 UNSET: Any = object()
 
@@ -66,3 +71,27 @@ def unsatisfiable(rng: Random, state: DrawState, override: Override | None) -> A
 
 def child_of(override: Override | None, name: str) -> Override | None:
     return override.children.get(name) if override is not None else None
+
+
+class Compiler(Protocol):
+    """What the plan builders (`scalars`, `records`) use of `plans.PlanCompiler`, which calls them."""
+
+    realism: Realism
+    options: PlanOptions
+    words: Provider  # the provider of strings no format or name shapes
+    key_orders: Mapping[frozenset[str], tuple[str, ...]]  # the spec's property orders (by their key sets)
+
+    @property
+    def definition_count(self) -> int: ...
+
+    def compile(self, node: jsonschema_rs.CanonicalSchema) -> Draw: ...
+
+    def hard(self, node: jsonschema_rs.CanonicalSchema) -> Draw: ...
+
+    def resolved(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.CanonicalSchema: ...
+
+    def resolved_kind(self, node: jsonschema_rs.CanonicalSchema) -> CanonicalKind: ...
+
+    def is_null(self, node: jsonschema_rs.CanonicalSchema) -> bool: ...
+
+    def validator(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.Validator: ...

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema_rs
 from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
@@ -32,12 +32,10 @@ from mockserver.generation.errors import GenerationError, RetryDraw
 from mockserver.generation.keys import behaviour_headers, prefer_seed, request_key, stable_hash
 from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.realism import DateWindow, Realism
+from mockserver.generation.rules import Rule, RuleContext, RuleError, RuleSet
 from mockserver.generation.shaping import SchemaShaper, ShapingError
+from mockserver.generation.strategies import HypothesisDraws
 from mockserver.spec.model import Operation, Spec, Validator
-
-if TYPE_CHECKING:
-    from mockserver.generation.rules import RuleSet
-    from mockserver.generation.strategies import HypothesisDraws
 
 _PLAN_ATTEMPTS = 4
 _HYPOTHESIS_ATTEMPTS = 3
@@ -72,8 +70,6 @@ class _Compiled:
     def exact(self, realism: Realism) -> tuple[HypothesisDraws, jsonschema_rs.CanonicalSchema]:
         """Hypothesis over the response view itself, without realism: the last resort."""
         if self._exact is None or self._exact_root is None:
-            from mockserver.generation.strategies import HypothesisDraws
-
             self._exact_root = _canonical(self.exact_schema(), self.pointer)
             self._exact = HypothesisDraws(self._exact_root, realism)
         return self._exact, self._exact_root
@@ -229,9 +225,6 @@ class ResponseGenerator:
             exact = self._exact(pointer)
             if _canonical(exact, pointer).satisfiability() is Satisfiability.NO:
                 raise GenerationError(f"the schema at #{pointer} admits no value{_why_unsatisfiable(exact)}")
-        # hypothesis and schemathesis take half a second to import: not before the first generation.
-        from mockserver.generation.strategies import HypothesisDraws
-
         hypothesis = HypothesisDraws(root, self.realism)
         compiler = PlanCompiler(root, self.realism, hypothesis, self.options, shaped.key_orders)
         compiler.compile(root)
@@ -301,8 +294,6 @@ class ResponseGenerator:
         media_type: str,
         request: RequestContext,
     ) -> Any:
-        from mockserver.generation.rules import Rule, RuleContext, RuleError
-
         assert self.rules is not None
 
         def context() -> RuleContext:
@@ -392,7 +383,7 @@ def _why_unsatisfiable(schema: Any) -> str:
     return f" ({keywords or 'its keywords'} at {where or '/'})"
 
 
-def _first_error(validator: jsonschema_rs.Validator, value: Any) -> str | None:
+def _first_error(validator: Validator, value: Any) -> str | None:
     for error in validator.iter_errors(value):
         where = "".join(f"/{part}" for part in error.instance_path)
         return f"{error.message} (at {where or '/'} of the value)"

@@ -100,9 +100,9 @@ class InstanceWalker:
             self._walk_properties(value, route, visit, where)
         elif isinstance(value, list) and (route.prefix or route.items):
             for index, item in enumerate(value):
-                sub = route.prefix[index] if index < len(route.prefix) else route.items
-                if sub is not None:
-                    value[index] = self._walk(item, sub, visit, f"{where}/{index}")
+                item_pointer = route.prefix[index] if index < len(route.prefix) else route.items
+                if item_pointer is not None:
+                    value[index] = self._walk(item, item_pointer, visit, f"{where}/{index}")
         return value
 
     def _walk_properties(self, value: dict[str, Any], route: _Route, visit: Visit, where: str) -> None:
@@ -277,8 +277,8 @@ def _discriminated(discriminator: dict[str, Any] | None, value: Any) -> int | No
     selected = value.get(discriminator.get("propertyName"))
     if not isinstance(selected, str):
         return None
-    mapping = discriminator.get("mapping") if isinstance(discriminator.get("mapping"), dict) else {}
-    target = mapping.get(selected, selected)
+    mapping = discriminator.get("mapping")
+    target = mapping.get(selected, selected) if isinstance(mapping, dict) else selected
     for index, branch in enumerate(discriminator["branches"]):
         ref = branch.get("$ref") if isinstance(branch, dict) else None
         if isinstance(ref, str) and (ref == target or ref.rsplit("/", 1)[-1] == target):

@@ -15,26 +15,41 @@ import json
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema_rs
-from jsonschema_rs.canonical import CanonicalKind
+from jsonschema_rs.canonical import (
+    AnyOfView,
+    ArrayView,
+    CanonicalKind,
+    ConstView,
+    EnumView,
+    IntegerView,
+    MultiTypeView,
+    NumberView,
+    ObjectView,
+    OneOfView,
+    ReferenceView,
+    StringView,
+)
 
 from mockserver.generation.draws import Draw, DrawState, Override, PlanOptions, unsatisfiable
 from mockserver.generation.errors import RetryDraw
 from mockserver.generation.realism import Provider, Realism, realistic_scalar
 from mockserver.generation.records import array_plan, object_plan
 from mockserver.generation.scalars import integer_plan, multi_type_plan, number_plan, string_plan
-
-if TYPE_CHECKING:
-    from mockserver.generation.strategies import HypothesisDraws
+from mockserver.generation.strategies import HypothesisDraws
+from mockserver.generation.views import json_schema_of, view_of
 
 _CONTAINERS = (CanonicalKind.ARRAY, CanonicalKind.OBJECT)
 _MAX_NESTED_COMPILATIONS = 40
 
 
 class PlanCompiler:
-    """Compiles the nodes of one canonical schema into `Draw` functions (memoized, cycles allowed)."""
+    """Compiles the nodes of one canonical schema into `Draw` functions (memoized, cycles allowed).
+
+    The builders of `scalars` and `records` see it as a `draws.Compiler`.
+    """
 
     def __init__(
         self,
@@ -58,12 +73,12 @@ class PlanCompiler:
             CanonicalKind.FALSE: lambda node: unsatisfiable,
             CanonicalKind.CONST: self._const,
             CanonicalKind.ENUM: self._enum,
-            CanonicalKind.MULTI_TYPE: lambda node: multi_type_plan(self, list(node.view().types)),
-            CanonicalKind.STRING: lambda node: string_plan(self, node),
-            CanonicalKind.INTEGER: lambda node: integer_plan(self, node),
-            CanonicalKind.NUMBER: lambda node: number_plan(self, node),
-            CanonicalKind.OBJECT: lambda node: object_plan(self, node),
-            CanonicalKind.ARRAY: lambda node: array_plan(self, node),
+            CanonicalKind.MULTI_TYPE: lambda node: multi_type_plan(self, view_of(node, MultiTypeView).types),
+            CanonicalKind.STRING: lambda node: string_plan(self, node, view_of(node, StringView)),
+            CanonicalKind.INTEGER: lambda node: integer_plan(self, node, view_of(node, IntegerView)),
+            CanonicalKind.NUMBER: lambda node: number_plan(self, node, view_of(node, NumberView)),
+            CanonicalKind.OBJECT: lambda node: object_plan(self, node, view_of(node, ObjectView)),
+            CanonicalKind.ARRAY: lambda node: array_plan(self, node, view_of(node, ArrayView)),
             CanonicalKind.REFERENCE: lambda node: self.compile(self.target(node)),
             CanonicalKind.ANY_OF: self._any_of,
             CanonicalKind.ONE_OF: self._one_of,
@@ -117,7 +132,7 @@ class PlanCompiler:
 
     def target(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.CanonicalSchema:
         """The node a reference points to."""
-        uri = node.view().uri
+        uri = view_of(node, ReferenceView).uri
         if uri == "#":
             return self.root
         target = node.definition(uri)
@@ -139,30 +154,32 @@ class PlanCompiler:
     @staticmethod
     def is_null(node: jsonschema_rs.CanonicalSchema) -> bool:
         if node.kind is CanonicalKind.CONST:
-            return node.view().value is None
-        return node.kind is CanonicalKind.MULTI_TYPE and list(node.view().types) == ["null"]
+            return view_of(node, ConstView).value is None
+        return node.kind is CanonicalKind.MULTI_TYPE and view_of(node, MultiTypeView).types == ["null"]
 
     def validator(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.Validator:
         compiled = self._validators.get(node)
         if compiled is None:
-            compiled = jsonschema_rs.validator_for(node.to_json_schema(), validate_formats=True)
+            compiled = jsonschema_rs.validator_for(json_schema_of(node), validate_formats=True)
             self._validators[node] = compiled
         return compiled
 
     # -- constants and combinations --------------------------------------------------------
 
     def _const(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
-        value = node.view().value
+        value = view_of(node, ConstView).value
         return lambda rng, state, override: _copy(value)
 
     def _enum(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
-        values = list(node.view().values)
+        values = view_of(node, EnumView).values
         return lambda rng, state, override: _copy(rng.choice(values))
 
     def _any_of(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A branch: nulls now and then (containers rarely), what an override needs, small when deep."""
         branches = [
-            branch for branch in node.view().branches if self.resolved_kind(branch) is not CanonicalKind.FALSE
+            branch
+            for branch in view_of(node, AnyOfView).branches
+            if self.resolved_kind(branch) is not CanonicalKind.FALSE
         ]
         if not branches:
             return unsatisfiable
@@ -194,7 +211,7 @@ class PlanCompiler:
 
     def _one_of(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A branch whose value no other branch admits (checked; hypothesis when none is found)."""
-        plans = [self.compile(branch) for branch in node.view().branches]
+        plans = [self.compile(branch) for branch in view_of(node, OneOfView).branches]
         exactly_one = self.validator(node)
         hard = self.hard(node)
 

@@ -631,7 +631,8 @@ class Realism:
         return provider
 
     def _from_spec(self, spec: Mapping[str, Any]) -> Provider:
-        kind, arg = spec["kind"], spec.get("arg")
+        kind = spec["kind"]
+        arg: Any = spec.get("arg")  # JSON written by `string_format`: what the kind needs
         if kind == "choice":
             base = _choice(arg)
         elif kind == "shaped":

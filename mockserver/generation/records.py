@@ -18,19 +18,26 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema_rs
-from jsonschema_rs.canonical import CanonicalKind, Distinctness
+from jsonschema_rs.canonical import (
+    AnyOfView,
+    ArrayView,
+    CanonicalKind,
+    ConstView,
+    Distinctness,
+    EnumView,
+    ObjectView,
+    StringView,
+)
 
-from mockserver.generation.draws import Draw, DrawState, Override, child_of
+from mockserver.generation.draws import Compiler, Draw, DrawState, Override, child_of
 from mockserver.generation.errors import RetryDraw
 from mockserver.generation.keys import entity_seed, stable_hash
 from mockserver.generation.realism import MOCK_FORMAT_PREFIX, realistic_key, realistic_scalar
 from mockserver.generation.scalars import bare_plan
-
-if TYPE_CHECKING:
-    from mockserver.generation.plans import PlanCompiler
+from mockserver.generation.views import view_of
 
 _CONTAINERS = (CanonicalKind.ARRAY, CanonicalKind.OBJECT)
 _SCALAR_KINDS = (
@@ -45,8 +52,7 @@ _WHOLE_NUMBER = re.compile(r"-?\d+")
 _FULL_IDENTITY_DEFINITIONS = 64
 
 
-def array_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
-    view = node.view()
+def array_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: ArrayView) -> Draw:
     if view.contains or view.distinctness is Distinctness.SOME_REPEATED:
         return compiler.hard(node)
     prefix = [compiler.compile(item) for item in view.prefix_items]
@@ -113,8 +119,7 @@ def _distinct_items(rng: Random, state: DrawState, count: int, low: int, item: A
     return out
 
 
-def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
-    view = node.view()
+def object_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: ObjectView) -> Draw:
     if view.violations or view.pattern_properties:
         return compiler.hard(node)
     closed, name_plan = _property_names(compiler, view.property_names)
@@ -229,12 +234,12 @@ def object_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
 _INVALID: Any = object()
 
 
-def _identity(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> int:
+def _identity(compiler: Compiler, node: jsonschema_rs.CanonicalSchema) -> int:
     """What tells this record schema from the others in record seeds: the whole schema; or, in a document
     of many definitions (where a schema's JSON drags much of the document along), its property names."""
     if compiler.definition_count <= _FULL_IDENTITY_DEFINITIONS:
         return stable_hash(node.to_json_schema())
-    view = node.view()
+    view = view_of(node, ObjectView)
     return stable_hash("record", sorted(view.properties), sorted(view.required))
 
 
@@ -247,33 +252,33 @@ def _valid_pin(value: Any, validator: jsonschema_rs.Validator | None) -> Any:
     return _INVALID
 
 
-def _holds_container(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> bool:
+def _holds_container(compiler: Compiler, node: jsonschema_rs.CanonicalSchema) -> bool:
     if compiler.resolved_kind(node) in _CONTAINERS:
         return True
     node = compiler.resolved(node)
     return node.kind is CanonicalKind.ANY_OF and any(
-        compiler.resolved_kind(branch) in _CONTAINERS for branch in node.view().branches
+        compiler.resolved_kind(branch) in _CONTAINERS for branch in view_of(node, AnyOfView).branches
     )
 
 
 def _property_names(
-    compiler: PlanCompiler, names: jsonschema_rs.CanonicalSchema | None
+    compiler: Compiler, names: jsonschema_rs.CanonicalSchema | None
 ) -> tuple[set[str] | None, Draw | None]:
     """A closed set of allowed names, or a plan drawing names; (None, None) when neither is possible."""
     if names is None:
         return None, None
     names = compiler.resolved(names)
     if names.kind is CanonicalKind.CONST:
-        value = names.view().value
+        value = view_of(names, ConstView).value
         return ({value} if isinstance(value, str) else set()), None
     if names.kind is CanonicalKind.ENUM:
-        return {value for value in names.view().values if isinstance(value, str)}, None
+        return {value for value in view_of(names, EnumView).values if isinstance(value, str)}, None
     if names.kind is CanonicalKind.STRING:
         return None, compiler.compile(names)
     return None, None
 
 
-def _declared_order(compiler: PlanCompiler, names: list[str]) -> list[str]:
+def _declared_order(compiler: Compiler, names: list[str]) -> list[str]:
     """`names` in the order the spec declares them (canonicalization sorts properties)."""
     wanted = set(names)
     best: tuple[str, ...] = ()
@@ -304,7 +309,7 @@ def _within_limits(
 
 
 def _timestamps(
-    compiler: PlanCompiler, properties: Mapping[str, jsonschema_rs.CanonicalSchema]
+    compiler: Compiler, properties: Mapping[str, jsonschema_rs.CanonicalSchema]
 ) -> list[tuple[str, str]]:
     """(name, role) of the date-time properties that take part in life ordering."""
     stamps = []
@@ -317,14 +322,14 @@ def _timestamps(
     return stamps
 
 
-def _is_date_time(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> bool:
+def _is_date_time(compiler: Compiler, node: jsonschema_rs.CanonicalSchema) -> bool:
     node = compiler.resolved(node)
     if node.kind is CanonicalKind.ANY_OF:
-        branches = [branch for branch in node.view().branches if not compiler.is_null(branch)]
+        branches = [branch for branch in view_of(node, AnyOfView).branches if not compiler.is_null(branch)]
         return len(branches) == 1 and _is_date_time(compiler, branches[0])
     if node.kind is not CanonicalKind.STRING:
         return False
-    view = node.view()
+    view = view_of(node, StringView)
     if view.patterns or view.min_length or view.max_length is not None:
         return False
     return any(
@@ -342,8 +347,8 @@ def _order_timestamps(record: dict[str, Any], stamps: list[tuple[str, str]]) -> 
     if all(_UTC_SECONDS.fullmatch(text) for text in texts):
         ordered = sorted(texts)  # one fixed format: the text order is the time order
     else:
-        moments = [_parse_moment(text) for text in texts]
-        if any(moment is None for moment in moments):
+        moments = [moment for text in texts if (moment := _parse_moment(text)) is not None]
+        if len(moments) < len(texts):
             return
         ordered = [text for _, text in sorted(zip(moments, texts, strict=True), key=lambda pair: pair[0])]
     slots = [name for name, role in present if role == "first"]

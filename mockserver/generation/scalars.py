@@ -12,11 +12,12 @@ import math
 import re
 from decimal import Decimal
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema_rs
+from jsonschema_rs.canonical import IntegerView, NumberView, StringView
 
-from mockserver.generation.draws import Draw, DrawState, Override
+from mockserver.generation.draws import Compiler, Draw, DrawState, Override
 from mockserver.generation.realism import (
     MOCK_FORMAT_PREFIX,
     NUMBER_SPAN,
@@ -26,12 +27,8 @@ from mockserver.generation.realism import (
     realistic_scalar,
 )
 
-if TYPE_CHECKING:
-    from mockserver.generation.plans import PlanCompiler
 
-
-def string_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
-    view = node.view()
+def string_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: StringView) -> Draw:
     if view.content_media_types or view.content_encodings:
         return compiler.hard(node)
     known = [(name, provider) for name in view.formats if (provider := compiler.realism.provider(name))]
@@ -66,8 +63,7 @@ def string_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
     return draw
 
 
-def integer_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
-    view = node.view()
+def integer_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: IntegerView) -> Draw:
     low, high = plausible_window(view.minimum, view.maximum)  # whole numbers, kept exact (int64 bounds)
     step = 1
     for divisor in view.multiple_of:
@@ -90,8 +86,7 @@ def integer_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) ->
     return draw
 
 
-def number_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> Draw:
-    view = node.view()
+def number_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: NumberView) -> Draw:
     if len(view.multiple_of) > 1:
         return compiler.hard(node)
     low, high = plausible_window(_float(view.minimum), _float(view.maximum))
@@ -134,7 +129,7 @@ def number_plan(compiler: PlanCompiler, node: jsonschema_rs.CanonicalSchema) -> 
     return draw
 
 
-def bare_plan(compiler: PlanCompiler, type_name: str) -> Draw:
+def bare_plan(compiler: Compiler, type_name: str) -> Draw:
     """A plausible value of a JSON type the schema says nothing more about."""
     words = compiler.words
     if type_name == "string":
@@ -155,7 +150,7 @@ def bare_plan(compiler: PlanCompiler, type_name: str) -> Draw:
     }
 
 
-def multi_type_plan(compiler: PlanCompiler, types: list[str]) -> Draw:
+def multi_type_plan(compiler: Compiler, types: list[str]) -> Draw:
     """`type: [a, b, ...]`: one of the types, null only now and then."""
     nullable = "null" in types and len(types) > 1
     others = [name for name in types if name != "null"] or types
@@ -170,5 +165,5 @@ def multi_type_plan(compiler: PlanCompiler, types: list[str]) -> Draw:
     return draw
 
 
-def _float(value: Any) -> float | None:
+def _float(value: int | float | Decimal | None) -> float | None:
     return None if value is None else float(value)

@@ -24,7 +24,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from mockserver.generation.realism import FieldFacts, Realism, normalize_name, plausible_window, singular
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve, split_pointer
@@ -270,10 +270,10 @@ class SchemaShaper:
         ):
             return walked
         property_name = discriminator["propertyName"]
-        mapping = discriminator.get("mapping") if isinstance(discriminator.get("mapping"), dict) else {}
+        mapping = discriminator.get("mapping")
         for index, branch in enumerate(branches):
             if isinstance(branch, dict) and isinstance(branch.get("$ref"), str):
-                values = _mapping_values(mapping, branch["$ref"])
+                values = _mapping_values(mapping if isinstance(mapping, dict) else {}, branch["$ref"])
                 walked[index] = {"allOf": [walked[index], _property_is(property_name, values)]}
         return walked
 
@@ -293,8 +293,8 @@ class SchemaShaper:
                 or "anyOf" in base
             ):
                 continue
-            mapping = discriminator.get("mapping") if isinstance(discriminator.get("mapping"), dict) else {}
-            values = _mapping_values(mapping, "#" + frame.component)
+            mapping = discriminator.get("mapping")
+            values = _mapping_values(mapping if isinstance(mapping, dict) else {}, "#" + frame.component)
             out["allOf"] = [*out["allOf"], _property_is(discriminator["propertyName"], values)]
 
     def _child(self, frame: _Frame, sub: Any, names: tuple[str, ...], *, inherit: bool = False) -> _Frame:
@@ -448,7 +448,7 @@ class SchemaShaper:
             _narrow(out, window, integer=integer)
 
 
-def _local(ref: Any) -> bool:
+def _local(ref: Any) -> TypeGuard[str]:
     return isinstance(ref, str) and ref.startswith("#")
 
 

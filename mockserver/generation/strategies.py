@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
     from schemathesis.generation.jsonschema.context import StrategyContext
 
-# hypothesis and schemathesis take most of a second to import: only when a draw first needs them.
+# hypothesis and schemathesis take most of a second to import: the functions below import them when a
+# draw first needs them, to keep start-up fast (no import cycle is involved).
 _ATTEMPTS = 8
 
 
@@ -56,7 +57,7 @@ def _context(root: jsonschema_rs.CanonicalSchema, realism: Realism) -> StrategyC
     return StrategyContext(root=root, alphabet=alphabet, formats=_ProviderFormats(realism))
 
 
-class _ProviderFormats(dict):  # type: ignore[type-arg]
+class _ProviderFormats(dict[str, Any]):
     """The `formats` mapping handed to schemathesis: every format the realism table can produce."""
 
     def __init__(self, realism: Realism) -> None:
@@ -113,7 +114,9 @@ class HypothesisDraws:
         for attempt in range(_ATTEMPTS):
             data = ConjectureData(random=Random(seed + attempt), provider=_plain_provider())
             try:
-                with BuildContext(data, is_final=False, wrapped_test=None):
+                # hypothesis types `wrapped_test` as a callable; a BuildContext only keeps it, for @given's
+                # reports, and a draw outside @given has no test to name.
+                with BuildContext(data, is_final=False, wrapped_test=None):  # type: ignore[arg-type]
                     return data.draw(strategy)
             except (StopTest, HypothesisException):  # a filter gave up, or the draw ran out of room
                 continue
