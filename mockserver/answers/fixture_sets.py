@@ -82,7 +82,7 @@ def build_fixture_sets(spec: Spec, files: list[LoadedFile], tenant_header: str |
     base = _fixture_set(spec, None, base_files, problems)
     base.dataset = _compile(spec, base_definition, tenant_header, hooks, problems)
     scenarios: dict[str, FixtureSet] = {}
-    for name in sorted(groups):  # only scenario names are left
+    for name in sorted(name for name in groups if name is not None):  # only scenario names are left
         scenario = _fixture_set(spec, name, groups[name], problems)
         scenario.dataset = base.dataset
         if any(_defines_dataset(file) for file in groups[name]):

@@ -300,7 +300,8 @@ def _samples(collection: IndexedCollection | None, owner: OwnerRule | None) -> l
     samples = []
     for record, source in zip(collection.records, collection.sources, strict=True):
         tenant = collection.tenant_of(record)
-        owner_record, owner_key = None, "sample"
+        owner_record: Record | None = None
+        owner_key: Any = "sample"
         if owner is not None:
             owner_key = record.get(owner.link)
             owner_record = owner.collection.find(tenant, owner_key)

@@ -10,7 +10,7 @@ from mockserver.fixture_files.models import Match, NamedResponse, condition_text
 from mockserver.fixture_files.reading import LoadedFile
 from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.http.negotiation import is_json, response_key_for
-from mockserver.spec.model import Operation, Spec
+from mockserver.spec.model import Operation, Spec, Validator
 
 MAX_MESSAGE = 200  # schema messages quote the whole value; longer ones are shortened in the middle
 
@@ -26,7 +26,7 @@ def schema_errors(spec: Spec, schema_pointer: str, instance: Any) -> list[tuple[
             for path, message in schema_error_items(spec.validator(schema_pointer), instance)]
 
 
-def schema_error_items(validator: jsonschema_rs.Validator,
+def schema_error_items(validator: Validator,
                        instance: Any) -> list[tuple[tuple[Any, ...], str]]:
     """(path inside `instance`, message) for every error, looking inside `anyOf`/`oneOf` when only one
     alternative could have been meant (e.g. `anyOf: [{type: array}, {type: null}]` given a list)."""

@@ -35,6 +35,7 @@ from mockserver.generation.realism import DateWindow, Realism
 from mockserver.generation.rules import Rule, RuleContext, RuleError, RuleSet
 from mockserver.generation.shaping import SchemaShaper, ShapingError
 from mockserver.generation.strategies import HypothesisDraws
+from mockserver.http.credentials import credential_names
 from mockserver.spec.model import Operation, Spec, Validator
 
 _PLAN_ATTEMPTS = 4
@@ -109,7 +110,7 @@ class ResponseGenerator:
         self._compiled: dict[str, _Compiled] = {}
         self._agreements: dict[tuple[str, str], Agreement] = {}
         self._lock = threading.RLock()
-        self._credential_headers = _api_key_headers(spec)
+        self._credential_headers = tuple(credential_names(spec, "header"))
         self._shaper = SchemaShaper(spec.document, self.realism)
         self._exact_shaper = SchemaShaper(spec.document, None)
         self._write_only: bool | None = None  # whether the document has write-only properties: looked up once
@@ -389,10 +390,3 @@ def _first_error(validator: Validator, value: Any) -> str | None:
         return f"{error.message} (at {where or '/'} of the value)"
     return None
 
-
-def _api_key_headers(spec: Spec) -> tuple[str, ...]:
-    names = []
-    for scheme in spec.security_schemes.values():
-        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            names.append(str(scheme.get("name", "")).lower())
-    return tuple(names)

@@ -41,7 +41,7 @@ def scheme_carrier(scheme: Mapping[str, Any]) -> tuple[Location, str] | None:
         location = str(scheme.get("in", "header")).lower()
         name = str(scheme.get("name", ""))
         if location in _LOCATIONS and name:
-            return location, name  # type: ignore[return-value]  # checked against _LOCATIONS just above
+            return location, name
     return None
 
 

@@ -18,6 +18,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from starlette.types import Scope
+
 from mockserver.http.answer import Answer
 from mockserver.http.encoding import encode_body
 
@@ -47,7 +49,7 @@ class AnswerMemo:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(scope: dict[str, Any], body: bytes, too_large: bool, scenario: str | None) -> MemoKey | None:
+    def key(scope: Scope, body: bytes, too_large: bool, scenario: str | None) -> MemoKey | None:
         """What the answer to this request depends on; None when the request is not worth keeping."""
         if too_large or len(body) > MAX_REQUEST_BODY:
             return None

@@ -181,7 +181,8 @@ def curl_example(app: MockApp, origin: str, fixtures: Path | None = None) -> str
 def _example_operation(operations: Sequence[Operation]) -> Operation | None:
     gets = [op for op in operations if op.method == "GET"]
     plain = [op for op in gets if not any(p.location == "path" for p in op.parameters)]
-    return (plain or gets or [None])[0]
+    chosen = plain or gets
+    return chosen[0] if chosen else None
 
 
 def _example_value(parameter: Parameter) -> str:

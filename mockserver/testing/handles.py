@@ -113,7 +113,7 @@ class MockServer:
         return self
 
     def _serve(self) -> None:
-        assert self._server is not None
+        assert self._server is not None and self._socket is not None
         try:
             self._server.run(sockets=[self._socket])
         except BaseException as error:  # uvicorn exits with SystemExit when start-up fails

@@ -290,7 +290,8 @@ def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]] |
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             return None
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
         if part.get_filename() is None:
             fields.append((name, payload.decode(_codec(part.get_content_charset()), errors="replace")))
         else:

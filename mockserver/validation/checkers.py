@@ -26,7 +26,7 @@ from mockserver.validation.pydantic_types import TypeBuilder, Untranslatable, ad
 from mockserver.validation.refs import combined_schemas, resolver, schema_validator
 
 if TYPE_CHECKING:
-    from mockserver.spec.model import Spec
+    from mockserver.spec.model import Spec, Validator
 
 # Anything pydantic may raise while building a validator from a translated type.
 _BUILD_ERRORS = (
@@ -70,7 +70,7 @@ class SchemaChecker:
     def __init__(
         self,
         spec: Spec,
-        validator: jsonschema_rs.Validator,
+        validator: Validator,
         schema: Any,
         *,
         from_strings: bool,
@@ -115,8 +115,7 @@ class RememberedChecker:
         key = (self._serial, raw, loc)
         known = _VERDICTS.get(key)
         if known is not None:
-            value, errors = known
-            return value, list(errors)
+            return known[0], list(known[1])
         value, errors = self._checker.check(raw, loc)
         if errors or type(value) in _IMMUTABLE:
             if len(_VERDICTS) >= REMEMBERED_VERDICTS:
@@ -206,7 +205,8 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
         types.update(
             declared if isinstance(declared, list) else [declared] if isinstance(declared, str) else []
         )
-        values = variant.get("enum") if isinstance(variant.get("enum"), list) else []
+        enum = variant.get("enum")
+        values = enum if isinstance(enum, list) else []
         types.update(
             json_type(value) for value in [*values, *([variant["const"]] if "const" in variant else [])]
         )
@@ -249,7 +249,8 @@ def json_type(value: Any) -> str:
         return "number"
     if value is None:
         return "null"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "string")
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), "string")
 
 
 def _first_in(schema: Any, resolve: Callable[[Any], Any], keyword: str) -> Any:

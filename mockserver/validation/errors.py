@@ -13,7 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 from pydantic import ValidationError
-from pydantic_core import PydanticKnownError
+from pydantic_core import ErrorType, PydanticKnownError
 
 Loc = tuple[str | int, ...]
 
@@ -38,7 +38,7 @@ class ErrorItem:
         return item
 
 
-def known_error(error_type: str, loc: Loc, value: Any, ctx: dict[str, Any] | None = None) -> ErrorItem:
+def known_error(error_type: ErrorType, loc: Loc, value: Any, ctx: dict[str, Any] | None = None) -> ErrorItem:
     """An item of a pydantic error type, with pydantic's message for it."""
     return ErrorItem(error_type, loc, PydanticKnownError(error_type, ctx).message(), value, ctx)
 
@@ -96,9 +96,9 @@ def expected_values(values: Iterable[Any]) -> str:
 RequiredFilter = Callable[[str, str], bool]
 
 # pydantic's errors for the non-scalar JSON types (scalars are checked by pydantic itself).
-_TYPE_ERRORS = {"array": "list_type", "object": "dict_type", "null": "none_required"}
+_TYPE_ERRORS: dict[str, ErrorType] = {"array": "list_type", "object": "dict_type", "null": "none_required"}
 # pydantic's errors for every JSON type, for specs checked by their JSON Schema (no lax coercion).
-_STRICT_TYPE_ERRORS = {
+_STRICT_TYPE_ERRORS: dict[str, ErrorType] = {
     "integer": "int_type", "number": "float_type", "boolean": "bool_type", "string": "string_type",
     **_TYPE_ERRORS,
 }
@@ -132,8 +132,9 @@ def _translate(
             return
         yield missing((*loc, kind.property), value)
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+        given = value if isinstance(value, dict) else {}
         for name in kind.unexpected:
-            yield known_error("extra_forbidden", (*loc, name), value.get(name))
+            yield known_error("extra_forbidden", (*loc, name), given.get(name))
     elif isinstance(
         kind, (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)
     ):
@@ -150,21 +151,23 @@ def _translate(
         yield _translate_simple(kind, loc, value, error.message)
 
 
+_BOUNDS: dict[type, tuple[ErrorType, str]] = {
+    jsonschema_rs.ValidationErrorKind.Minimum: ("greater_than_equal", "ge"),
+    jsonschema_rs.ValidationErrorKind.Maximum: ("less_than_equal", "le"),
+    jsonschema_rs.ValidationErrorKind.ExclusiveMinimum: ("greater_than", "gt"),
+    jsonschema_rs.ValidationErrorKind.ExclusiveMaximum: ("less_than", "lt"),
+}
+
+
 def _translate_simple(kind: Any, loc: Loc, value: Any, message: str) -> ErrorItem:
     kinds = jsonschema_rs.ValidationErrorKind
     if isinstance(kind, kinds.Enum):
         return known_error("enum", loc, value, {"expected": expected_values(kind.options)})
     if isinstance(kind, kinds.Constant):
         return known_error("literal_error", loc, value, {"expected": expected_values([kind.expected_value])})
-    bounds = {
-        kinds.Minimum: ("greater_than_equal", "ge"),
-        kinds.Maximum: ("less_than_equal", "le"),
-        kinds.ExclusiveMinimum: ("greater_than", "gt"),
-        kinds.ExclusiveMaximum: ("less_than", "lt"),
-    }
-    for kind_class, (error_type, name) in bounds.items():
-        if isinstance(kind, kind_class):
-            return known_error(error_type, loc, value, {name: kind.limit})
+    if isinstance(kind, kinds.Minimum | kinds.Maximum | kinds.ExclusiveMinimum | kinds.ExclusiveMaximum):
+        error_type, name = _BOUNDS[type(kind)]
+        return known_error(error_type, loc, value, {name: kind.limit})
     if isinstance(kind, kinds.MultipleOf):
         return known_error("multiple_of", loc, value, {"multiple_of": kind.multiple_of})
     if isinstance(kind, kinds.MinLength):

@@ -69,9 +69,8 @@ class RawSources:
         by_key: dict[str, list[str]] = {}
         for key, value in query:
             by_key.setdefault(key, []).append(value)
-        if not isinstance(headers, Headers):
-            headers = PlainHeaders(headers)
-        return cls(path, by_key, query, headers, cookies)
+        readable = headers if isinstance(headers, Headers) else PlainHeaders(headers)
+        return cls(path, by_key, query, readable, cookies)
 
 
 Reader = Callable[[RawSources], Any]
@@ -160,7 +159,10 @@ def value_shape(schema: Any, resolve: Callable[[Any], Any]) -> Shape:
     shapes: set[str] = set()
     for variant in combined_schemas(resolve, schema):
         declared = variant.get("type")
-        shapes.update(declared if isinstance(declared, list) else [declared])
+        if isinstance(declared, str):
+            shapes.add(declared)
+        elif isinstance(declared, list):
+            shapes.update(declared)
         if "properties" in variant:
             shapes.add("object")
     if "array" in shapes:

@@ -14,6 +14,7 @@ import keyword
 import uuid
 from collections.abc import Callable
 from functools import cache
+from types import GenericAlias
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
@@ -221,12 +222,12 @@ class TypeBuilder:
         _only(keywords, _ARRAY_KEYWORDS)
         items_schema = schema.get("items", True)
         items = self.build(items_schema)
-        container: Any = list[items]
+        container: Any = GenericAlias(list, (items,))
         if schema.get("uniqueItems") is True:
             # pydantic publishes `set[X]` this way; a set drops duplicates instead of refusing them.
             if not _is_scalar_schema(self.resolve(items_schema)):
                 raise Untranslatable("uniqueItems of objects or arrays")
-            container = set[items]
+            container = GenericAlias(set, (items,))
         bounds = _field_bounds(schema, {"minItems": "min_length", "maxItems": "max_length"})
         return Annotated[container, Field(**bounds)] if bounds else container
 
@@ -235,7 +236,7 @@ class TypeBuilder:
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
         if not properties and "required" not in schema:
-            return dict[str, Any] if extra in (True, {}) else dict[str, self.build(extra)]
+            return dict[str, Any] if extra in (True, {}) else GenericAlias(dict, (str, self.build(extra)))
         if extra not in (True, False, {}):
             raise Untranslatable("properties with an additionalProperties schema")
         required = set(schema.get("required", ()))
@@ -249,7 +250,8 @@ class TypeBuilder:
                 fields[name] = (annotation, Field(default))
             else:
                 fields[f"field_{index}"] = (annotation, Field(default, alias=name))
-        config = ConfigDict(MODEL_CONFIG, extra="forbid" if extra is False else "ignore")
+        config = ConfigDict(**MODEL_CONFIG)
+        config["extra"] = "forbid" if extra is False else "ignore"
         model_name = str(schema.get("title") or "Model")
         return create_model(model_name, __config__=config, **fields)
 

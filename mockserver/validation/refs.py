@@ -6,10 +6,8 @@ import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 if TYPE_CHECKING:
-    from mockserver.spec.model import Spec
+    from mockserver.spec.model import Spec, Validator
 
 MAX_REF_CHAIN = 32  # a longer chain of $refs to $refs is a loop
 FRAGMENT_SAFE = "/~!$&'()*+,;=:@"  # characters a URI fragment may hold as they are (RFC 3986)
@@ -36,7 +34,7 @@ def resolver(resolve_pointer: Callable[[str], Any]) -> Callable[[Any], Any]:
     return lambda schema: follow_refs(resolve_pointer, schema)[0]
 
 
-def schema_validator(spec: Spec, pointer: str) -> jsonschema_rs.Validator:
+def schema_validator(spec: Spec, pointer: str) -> Validator:
     """`spec.validator(pointer)`, retried with the pointer percent-encoded as a URI fragment needs
     (`{`, `}`, spaces... in path templates) in case `Spec.validator` passes it on raw."""
     try:

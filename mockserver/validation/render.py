@@ -48,12 +48,12 @@ class FailureRenderer:
                     return Answer(422, {"detail": detail}, media.media_type, SOURCE, response_key=key)
             return self.documented(operation, 422, SOURCE)
         count = len(errors)
-        detail = f"{count} validation error{'' if count == 1 else 's'}"
-        keys = PROBLEM_KEYS
+        summary = f"{count} validation error{'' if count == 1 else 's'}"
+        keys: tuple[str, ...] = PROBLEM_KEYS
         only_path = all(item.loc[:1] == ("path",) for item in errors)
         if only_path and not any(key in operation.responses for key in keys):
             keys = NOT_FOUND_KEYS  # only 404 documented: parameters that do not parse name no resource
-        return self._problem(keys, 400, detail, items)
+        return self._problem(keys, 400, summary, items)
 
     def _problem(self, keys: tuple[str, ...], fallback_status: int, detail: str, items: list[Any]) -> Answer:
         operation = self.operation
