@@ -246,7 +246,7 @@ def test_an_owner_summary_aggregates_and_404s_for_unknown_owners(tmp_path):
 
 
 HOOKS = '''
-from mockserver.datasets import HookResponse
+from mockserver import HookResponse
 
 
 def cheapest(request):

@@ -286,9 +286,9 @@ def test_a_rule_that_raises_is_named(spec: Spec) -> None:
 @pytest.mark.parametrize(
     ("source", "message", "line"),
     [
-        ("from mockserver.generation.rules import RuleSet\nrules = RuleSet(\n", "invalid Python", 2),
+        ("from mockserver import RuleSet\nrules = RuleSet(\n", "invalid Python", 2),
         (
-            "from mockserver.generation.rules import RuleSet\n\nrules = RuleSet()\nraise ValueError('bad')\n",
+            "from mockserver import RuleSet\n\nrules = RuleSet()\nraise ValueError('bad')\n",
             "ValueError: bad",
             4,
         ),
