@@ -34,7 +34,19 @@ _HOMES = {
     "HookResponse": "mockserver.datasets.hooks",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "HookRequest",
+    "HookResponse",
+    "InProcessMock",
+    "MockAPI",
+    "MockApp",
+    "MockServer",
+    "RuleContext",
+    "RuleError",
+    "RuleSet",
+    "create_app",
+    "load_spec",
+]
 
 
 def __getattr__(name: str) -> Any:

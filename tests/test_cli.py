@@ -127,3 +127,80 @@ def test_serve_refuses_a_broken_spec_without_a_traceback(tmp_path: Path):
     assert result.returncode == 2
     assert "api.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- start-up problems: one line, exit 2, no banner ---------------------------------------------------------
+
+CORPUS_SPEC = Path(__file__).parent / "corpus" / "path_params.yaml"
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one `mockserver: error:` line a start-up problem prints, with nothing on stdout (no banner)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mockserver: error: "), lines
+    return lines[0]
+
+
+@pytest.mark.timeout(20)
+def test_a_port_in_use_is_one_line_and_the_banner_never_shows(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", str(CORPUS_SPEC), "--port", str(port)]) == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in one_error_line(capsys)
+
+
+@pytest.mark.timeout(20)
+def test_a_host_this_machine_does_not_have_is_one_line(capsys):
+    assert main(["serve", str(CORPUS_SPEC), "--host", "10.255.255.1", "--port", "0"]) == 2
+    assert "cannot listen on 10.255.255.1" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_outside_the_range_is_refused(port, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", str(CORPUS_SPEC), "--port", port])
+    assert exited.value.code == 2
+    line = one_error_line(capsys)
+    assert "is not a port number (1-65535)" in line and "mockserver serve --help" in line
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+def test_a_fixtures_folder_given_but_missing_is_refused(command, tmp_path, capsys):
+    missing = tmp_path / "nope"
+    assert main([command, str(CORPUS_SPEC), "--fixtures", str(missing)]) == 2
+    assert f"--fixtures {missing}: no such folder" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+def test_no_spec_and_no_openapi_folder_says_how_to_pass_one(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main([command]) == 2
+    line = one_error_line(capsys)
+    assert "no spec given and no ./openapi folder here" in line and f"mockserver {command} " in line
+
+
+def test_a_spec_that_does_not_exist_is_named_without_a_pointer(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "missing.yaml")]) == 2
+    line = one_error_line(capsys)
+    assert "missing.yaml: no such file or folder" in line and "/:" not in line
+
+
+def test_version_and_bare_command(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("mockserver ")
+    assert main([]) == 0
+    shown = capsys.readouterr()
+    assert "serve" in shown.out and "contract" in shown.out and "Start with `mockserver serve`" in shown.out
+    assert shown.err == ""
+
+
+def test_a_fixture_file_that_is_a_list_says_what_a_fixture_file_is(tmp_path, capsys):
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    assert main(["check", str(CORPUS_SPEC), "--fixtures", str(tmp_path)]) == 2
+    assert "a fixture file must be a mapping of sections" in capsys.readouterr().err

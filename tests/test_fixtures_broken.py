@@ -157,7 +157,7 @@ CASES = [
      "d.yaml", "/bindings/0/hook", "no hook file"),
     ("delay-without-scenario", {"s.yaml": "delay_ms: 100\n"}, "s.yaml", "", "needs `scenario`"),
     ("invalid-yaml", {"s.yaml": "responses: [\n"}, "s.yaml", "", "invalid YAML"),
-    ("not-a-mapping", {"s.json": "[1, 2]"}, "s.json", "", "valid dictionary"),
+    ("not-a-mapping", {"s.json": "[1, 2]"}, "s.json", "", "must be a mapping of sections"),
 ]
 
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from mockserver.fixture_files.models import FixtureFile
 from mockserver.foundation.config import CONFIG_FILE_NAMES
-from mockserver.foundation.problems import Problem, join_pointer
+from mockserver.foundation.problems import Problem, display_name, join_pointer
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, read_source
 
 
@@ -37,14 +37,6 @@ def fixture_paths(fixtures_dir: Path) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(fixtures_dir).as_posix())
 
 
-def display_name(path: Path) -> str:
-    """A path as messages show it: relative to the working directory when it is inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def read_fixture_files(fixtures_dir: Path) -> tuple[list[LoadedFile], list[Problem]]:
     """Read and validate the structure of every fixture file; returns the good files and every problem."""
     files: list[LoadedFile] = []
@@ -55,6 +47,11 @@ def read_fixture_files(fixtures_dir: Path) -> tuple[list[LoadedFile], list[Probl
             source = read_source(path, display)
         except FileReadError as error:
             problems.append(error.problem)
+            continue
+        if not isinstance(source.data, dict):
+            kind = "a list" if isinstance(source.data, list) else f"a {type(source.data).__name__}"
+            problems.append(Problem(display, "", f"a fixture file must be a mapping of sections (responses, "
+                                    f"scenario, tenants, collections, bindings), not {kind}"))
             continue
         try:
             files.append(LoadedFile(display, path, FixtureFile.model_validate(source.data)))

@@ -29,7 +29,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mockserver.foundation.problems import LoadError, Problem, join_pointer
+from mockserver.foundation.problems import (
+    TAB_REASON,
+    LoadError,
+    Problem,
+    display_name,
+    is_tab_at,
+    join_pointer,
+)
 
 CONFIG_FILE_NAMES = ("mockserver.yaml", "mockserver.yml", "mockserver.json")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when installed: `safe_load`, faster
@@ -83,20 +90,36 @@ def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:
 
 
 def _parse_config(path: Path) -> MockConfig:
+    display = display_name(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_SAFE_LOADER) or {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError([Problem(str(path), "", f"cannot read the file: {exc}")]) from None
+        raise LoadError([Problem(display, "", f"cannot read the file: {exc}")]) from None
     except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        mark = getattr(exc, "problem_mark", None)
         parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
         reason = " ".join(" ".join(str(part).split()) for part in parts if part) or "cannot parse"  # one line
+        if mark is not None and is_tab_at(text, mark.line, mark.column):
+            reason = TAB_REASON
         raise LoadError(
-            [Problem(str(path), "", f"invalid YAML: {reason}", None if line is None else line + 1)]
+            [Problem(display, "", f"invalid YAML: {reason}", None if mark is None else mark.line + 1)]
         ) from None
+    if not isinstance(raw, dict):
+        raise LoadError([Problem(display, "", f"the config file must be a mapping of settings (auth, "
+                                 f"tenant_header, ...), not {_kind(raw)}")])
     try:
         return MockConfig.model_validate(raw)
     except ValidationError as exc:
         raise LoadError(
-            Problem(str(path), join_pointer(*error["loc"]), error["msg"]) for error in exc.errors()
+            Problem(display, join_pointer(*error["loc"]), error["msg"]) for error in exc.errors()
         ) from None
+
+
+def _kind(value: object) -> str:
+    """What a YAML document turned out to be, in words."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mockserver.http.faults import DelayRange, parse_delay
 from mockserver.serving.admin import normalize_prefix
+from mockserver.serving.listening import MAX_PORT
 from mockserver.serving.options import ServeOptions
 
 
@@ -30,9 +31,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one line per request, as text (default) or JSON; off: no request log")
 
 
-def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> ServeOptions:
+def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path | None) -> ServeOptions:
     return ServeOptions(
-        spec=Path(args.spec), fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
+        spec=spec, fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
         strict=args.strict, delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
         admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
         log_format=None if args.log_format == "off" else args.log_format,
@@ -53,6 +54,17 @@ def _prefix_argument(text: str) -> str:
         return normalize_prefix(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1-65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-{MAX_PORT})")
+    return value
 
 
 def _positive_int(text: str) -> int:

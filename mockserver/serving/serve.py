@@ -7,13 +7,15 @@ What only openapi-spec-validator finds in the spec is looked for after that, by 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from mockserver.runtime.app import MockApp
 from mockserver.serving.background import BackgroundValidation
-from mockserver.serving.listening import WhenListening
+from mockserver.serving.listening import StartupError, bind_listening
 from mockserver.serving.options import ServeOptions, options_to_json
 from mockserver.serving.reload import Watcher, watched_paths
 from mockserver.serving.request_log import startup_banner
@@ -22,8 +24,8 @@ from mockserver.serving.workers import OPTIONS_VARIABLE, WORKERS_FACTORY
 
 
 def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, workers: int = 1) -> int:
-    """Build, serve until interrupted, and print the banner once the server listens. Raises LoadError when
-    the mock cannot load.
+    """Listen, build, print the banner, serve until interrupted. Raises StartupError when the address
+    cannot be listened on and LoadError when the mock cannot load: both before any banner.
 
     With several `workers`, each process builds its own mock from the same options (this one builds it
     first, to report problems and print the banner): answers are identical, state is per process.
@@ -31,11 +33,13 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     the server listens (not with `--strict`, which validates before serving).
     """
     if watch and workers > 1:
-        print("mockserver: error: --watch reloads one process; it cannot be combined with --workers",
-              file=sys.stderr)
-        return 2
-
-    stack = build_stack(options, build_mock(options, validate=False))
+        raise StartupError("--watch reloads one process; it cannot be combined with --workers")
+    sock = bind_listening(host, port)
+    try:
+        stack = build_stack(options, build_mock(options, validate=False))
+    except BaseException:
+        sock.close()
+        raise
     app = stack.live.current
     printed = _warnings(app, stack)
     for warning in printed:
@@ -43,30 +47,30 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     watcher = None
     if watch:
         watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
+    _print_banner(stack, options, host, sock.getsockname()[1], watcher)
     validation = BackgroundValidation(options.spec, set(printed)) if not options.strict else None
-    shown = [stack]  # the banner's, dropped once printed (with --workers, this process serves no app)
-
-    def listening() -> None:
-        _print_banner(shown.pop(), options, host, port, watcher)
-        if validation is not None:
-            validation.start()
-
-    started = WhenListening(host, port, listening).start()
+    if validation is not None:
+        validation.start()
     try:
-        if workers > 1:
-            del stack, app  # each worker builds its own
-            os.environ[OPTIONS_VARIABLE] = options_to_json(options)
-            uvicorn.run(WORKERS_FACTORY, factory=True, workers=workers, host=host, port=port,
-                        log_level="warning", access_log=False)
-        else:
-            uvicorn.run(stack.asgi, host=host, port=port, log_level="warning", access_log=False)
+        _run(stack, options, sock, workers)
     finally:
-        started.stop()
+        sock.close()
         if watcher is not None:
             watcher.stop()
         if validation is not None:
             validation.stop()
     return 0
+
+
+def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int) -> None:
+    """uvicorn on the bound socket: in this process, or in `workers` processes each building its app."""
+    settings = {"log_level": "warning", "access_log": False}
+    if workers > 1:
+        os.environ[OPTIONS_VARIABLE] = options_to_json(options)
+        config = uvicorn.Config(WORKERS_FACTORY, factory=True, workers=workers, **settings)
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(uvicorn.Config(stack.asgi, **settings)).run(sockets=[sock])
 
 
 def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, watcher: Watcher | None) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.foundation.problems import Problem
+from mockserver.foundation.problems import TAB_REASON, Problem, is_tab_at
 
 JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -188,7 +188,7 @@ def _parse_yaml(text: str, display: str) -> tuple[Any, list[tuple[str, int]]]:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        raise FileReadError(_yaml_problem(exc, display), parse_error=True) from None
+        raise FileReadError(_yaml_problem(exc, display, text), parse_error=True) from None
     # Any other failure of the constructor is still bad input (e.g. nesting too deep), never a traceback.
     except Exception as exc:
         problem = Problem(display, "", f"invalid YAML: {_one_line(str(exc))}")
@@ -311,9 +311,11 @@ def _prune(folder: Path) -> None:
         total -= size
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
+def _yaml_problem(exc: yaml.MarkedYAMLError, display: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     reason = " ".join(part for part in (exc.context, exc.problem) if part) or "cannot parse"
+    if mark is not None and is_tab_at(text, mark.line, mark.column):
+        reason = TAB_REASON
     if mark is None:
         return Problem(display, "", f"invalid YAML: {_one_line(reason)}")
     where = f"line {mark.line + 1}, column {mark.column + 1}"
