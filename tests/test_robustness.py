@@ -353,7 +353,8 @@ def test_a_malformed_config_or_fixture_gets_one_clear_message_and_exit_2(
     lines = capsys.readouterr().err.splitlines()
     assert lines and all(line.startswith("mockserver: error: ") for line in lines), lines
     file, pointer = f"{expected['file']}:", expected["pointer"]
-    found = [line for line in lines if file in line and (f": {pointer}:" in line if pointer else ": /:" not in line)]
+    at_pointer = (lambda line: f": {pointer}:" in line) if pointer else (lambda line: ": /:" not in line)
+    found = [line for line in lines if file in line and at_pointer(line)]
     assert len(found) == 1, lines
     assert expected["words"] in found[0]
 
