@@ -10,11 +10,13 @@ from pathlib import Path
 # plugin's pytester tests run pytest in this process and afterwards drop every module the inner run
 # imported: were httpcore first imported there, a later request would raise a *new* httpcore's errors,
 # which httpx no longer recognizes (a connection refused escapes as httpcore.ConnectError). Imported
-# here, httpcore outlives every inner run.
+# here, httpcore outlives every inner run. The same holds for schemathesis, which generation imports on
+# first use and the contract runner matches events of by class: imported here, they outlive the inner runs.
 import httpcore  # noqa: F401
 import pytest
 from starlette.testclient import TestClient
 
+import mockserver.contract.runner  # noqa: F401
 from mockserver import create_app
 from mockserver.spec.files import CACHE_ENVIRONMENT_VARIABLE
 

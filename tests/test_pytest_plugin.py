@@ -47,6 +47,18 @@ def test_the_fixture_serves_the_bundled_api_over_a_real_socket(pytester: pytest.
     result.assert_outcomes(passed=2)
 
 
+def test_with_only_spec_and_fixtures_configured_the_bundled_data_answers(pytester: pytest.Pytester) -> None:
+    """The default tenant is the first one the fixtures declare, the token one the auth rules accept."""
+    result = run(pytester, f"""
+        def test_list(mock_api):
+            assert mock_api.headers["x-business-id"] == "{BUSINESS_A}"
+            response = mock_api.client().get("/api/v1/credit-memos", params={{"limit": 5}})
+            assert response.status_code == 200, response.text
+            assert response.json()["items"]
+    """, mockserver_headers=None)
+    result.assert_outcomes(passed=1)
+
+
 def test_an_override_changes_one_answer_for_one_test_only(pytester: pytest.Pytester) -> None:
     result = run(pytester, f"""
         PATH = "/api/v1/credit-memos/customers/c-1/credits"

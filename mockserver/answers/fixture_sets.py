@@ -45,6 +45,12 @@ class FixtureSets:
     def scenario_names(self) -> list[str]:
         return sorted(self.scenarios)
 
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        """The tenant ids the base set declares, in file order (none when it declares no tenants)."""
+        dataset = self.base.dataset
+        return dataset.scope.declared if dataset is not None else ()
+
     def active(self, scenario: str | None) -> tuple[FixtureSet, ...]:
         """The sets to consult, first first; raises NegotiationError for an unknown scenario."""
         if scenario is None or scenario == BASE_SET_NAME:

@@ -158,6 +158,10 @@ class FixtureAnswers:
                                                                            spec_answers))
 
     @property
+    def tenants(self) -> tuple[str, ...]:
+        return self.sets.tenants
+
+    @property
     def scenario_names(self) -> list[str]:
         """"default" (the base set) and every scenario the files name."""
         return [BASE_SET_NAME, *self.sets.scenario_names]

@@ -93,6 +93,7 @@ class TenantScope:
 
     header: str | None  # None: records are not scoped
     known: frozenset[str] | None  # None: any id is accepted (it simply has no records)
+    declared: tuple[str, ...] = ()  # the tenant ids as the fixtures list them, in file order
     # Answers by header value, a bounded number of them: a client sends the same tenant id every time.
     _answers: dict[str, tuple[Any, bool]] = field(default_factory=dict, compare=False, repr=False)
 

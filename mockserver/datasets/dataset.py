@@ -144,9 +144,10 @@ def _tenants(located: Located[Tenants] | None, collections: dict[str, IndexedCol
             problems.append(unknown_collection(located.file, f"{located.pointer}/collection",
                                                tenants.collection, collections))
             return TenantScope(tenant_header, None), unknown
-        known = frozenset(canonical_tenant(record[source.key]) for record in source.records)
+        declared = [str(record[source.key]) for record in source.records]
     else:
-        known = frozenset(canonical_tenant(value) for value in tenants.ids or [])
+        declared = [str(value) for value in tenants.ids or []]
+    known = frozenset(canonical_tenant(value) for value in declared)
     for collection in collections.values():
         for record, where in zip(collection.records, collection.sources, strict=True):
             tenant = collection.tenant_of(record)
@@ -154,4 +155,4 @@ def _tenants(located: Located[Tenants] | None, collections: dict[str, IndexedCol
                 message = f"collection {collection.name!r}: tenant {tenant!r} is not one of the tenants"
                 problems.append(Problem(where.file, f"{where.pointer}/{collection.tenant_field}",
                                         f"{message} ({located.file}{located.pointer})"))
-    return TenantScope(tenant_header, known), unknown
+    return TenantScope(tenant_header, known, tuple(dict.fromkeys(declared))), unknown

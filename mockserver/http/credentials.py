@@ -85,10 +85,15 @@ def required_schemes(spec: Spec) -> list[Mapping[str, Any]]:
     return [schemes[name] for name in names if name in schemes]
 
 
-def client_credentials(config: MockConfig, spec: Spec, token: str = DEFAULT_TOKEN) -> list[Credential]:
-    """Credentials that satisfy the config's header rules and the spec's security schemes, the rules
-    first; one per place (the first wins), header names compared case-insensitively."""
-    found = [rule_credential(rule, token) for rule in config.auth]
+def client_credentials(config: MockConfig, spec: Spec, token: str = DEFAULT_TOKEN,
+                       tenant: str | None = None) -> list[Credential]:
+    """Credentials that satisfy the config's header rules and the spec's security schemes: the tenant id
+    in the config's tenant header (when given), then the rules, then the schemes; one per place (the
+    first wins), header names compared case-insensitively."""
+    found: list[Credential | None] = []
+    if tenant and config.tenant_header:
+        found.append(Credential("header", config.tenant_header, tenant))
+    found += [rule_credential(rule, token) for rule in config.auth]
     found += [scheme_credential(scheme, token) for scheme in required_schemes(spec)]
     return _one_per_place(credential for credential in found if credential is not None)
 

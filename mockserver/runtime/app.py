@@ -69,6 +69,7 @@ class MockApp:
     spec_answers: SpecAnswers
     state: MockState
     scenario_names: list[str] = field(default_factory=list)
+    tenants: tuple[str, ...] = ()  # the tenant ids the fixtures declare, in file order
     observers: list[Observer] = field(default_factory=list)
     faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults
     memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
@@ -238,7 +239,8 @@ def create_app(
         raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
     state = MockState(loaded, default_scenario=scenario, journal_size=journal_size)
     sources: list[Source] = [] if mode == "generate" else list(fixture_answers.sources)
-    return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios)
+    return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios,
+                   tenants=fixture_answers.tenants)
 
 
 __all__ = ["MAX_BODY_BYTES", "MOCK_ERROR_HEADER", "MockApp", "create_app"]

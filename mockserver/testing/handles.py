@@ -221,9 +221,11 @@ class ClientDefaults:
 
 
 def default_credentials(app: MockApp, token: str = DEFAULT_TOKEN) -> ClientDefaults:
-    """Credentials that satisfy the app's configured header rules and the spec's security schemes."""
+    """Credentials that satisfy the app's configured header rules and the spec's security schemes, with
+    the first tenant its fixtures declare (so that its data answers)."""
     defaults = ClientDefaults()
-    for credential in client_credentials(app.config, app.spec, token):
+    tenant = app.tenants[0] if app.tenants else None
+    for credential in client_credentials(app.config, app.spec, token, tenant):
         defaults.put(credential.location, credential.name, credential.value)
     return defaults
 
