@@ -32,7 +32,9 @@ from hypothesis import strategies as st
 from mockserver import create_app
 from mockserver.cli import main
 from mockserver.datasets import binding
+from mockserver.http import routing
 from mockserver.http.negotiation import response_key_for
+from mockserver.runtime import memo
 from mockserver.runtime.app import MAX_BODY_BYTES, MOCK_ERROR_HEADER, MockApp
 from mockserver.spec.model import HTTP_METHODS, Operation
 
@@ -536,9 +538,12 @@ def test_fuzzed_raw_requests_to_every_corpus_operation_never_get_a_5xx(
 def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Small bounds, so that the test fills them: the journal, remembered answers, generated bodies and
-    # rendered dataset pages (a page cache is emptied when full: small, it adds little noise).
+    # Small bounds, so that the warm-up fills them: the journal, remembered answers and the requests seen
+    # once, generated bodies, remembered route matches and rendered dataset pages (caches emptied when
+    # full are small, so they add little noise). What grows after that is a leak.
     monkeypatch.setattr(binding, "PAGE_CACHE_SIZE", 8)
+    monkeypatch.setattr(routing, "MATCH_CACHE_SIZE", 8)
+    monkeypatch.setattr(memo, "SEEN_ENTRIES", 200)
     app = create_app(OPENAPI_DIR, FIXTURES_DIR, journal_size=100)
     app.memo.entries = 50
     app.generator.cache.size = 50

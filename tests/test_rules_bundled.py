@@ -252,7 +252,7 @@ def test_check_reports_what_a_real_body_breaks(
     body["total_credits_available"] += 7
     violations = rules.check(op, "200", body, ctx)
     assert [(violation.rule, violation.pointer) for violation in violations] == [
-        ("amounts_follow_status", "/credit_memos/0/amount_remaining"),
+        ("remaining_is_amount_minus_applied", "/credit_memos/0/amount_remaining"),
         ("summary_totals_add_up", "/total_credits_available"),
     ]
     assert "amount_remaining = amount - amount_applied" in violations[0].message

@@ -161,6 +161,11 @@ class FixtureAnswers:
     def tenants(self) -> tuple[str, ...]:
         return self.sets.tenants
 
+    def is_known_tenant(self, value: str) -> bool:
+        """Whether a tenant header's value names a tenant of the base set (any does without tenants)."""
+        dataset = self.sets.base.dataset
+        return dataset is None or dataset.scope.tenant_for(value)[1]
+
     @property
     def scenario_names(self) -> list[str]:
         """"default" (the base set) and every scenario the files name."""

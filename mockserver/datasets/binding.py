@@ -82,10 +82,18 @@ class PageRules:
     min_limit: int
     max_limit: int | None
 
-    def limit(self, value: Any) -> int:
-        limit = value if isinstance(value, int) and not isinstance(value, bool) else self.default_limit
-        limit = max(limit, self.min_limit)
-        return min(limit, self.max_limit) if self.max_limit is not None else limit
+    def limit(self, value: Any) -> tuple[int, str]:
+        """The page size to serve for the requested one, and a warning when it is not the one asked for
+        (the mock keeps its pages within its bounds, and says so rather than pretend)."""
+        asked = value if isinstance(value, int) and not isinstance(value, bool) else self.default_limit
+        limit = max(asked, self.min_limit)
+        if self.max_limit is not None:
+            limit = min(limit, self.max_limit)
+        if limit == asked:
+            return limit, ""
+        bound = "smallest" if asked < limit else "largest"
+        return limit, (f"{self.limit_param}={asked} is outside the page sizes this mock serves; "
+                       f"answered the {bound}, {limit}")
 
 
 @dataclass(frozen=True)
@@ -278,12 +286,12 @@ class CompiledBinding:
     @staticmethod
     def _page(rules: PageRules, positions: Sequence[int],
               params: Mapping[str, Any]) -> tuple[Sequence[int], dict[str, Any], str]:
-        limit = rules.limit(params.get(rules.limit_param))
+        limit, warning = rules.limit(params.get(rules.limit_param))
         raw_cursor = params.get(rules.cursor_param)
         cursor = decode_cursor(raw_cursor) if isinstance(raw_cursor, str) and raw_cursor else None
-        warning = ""
         if raw_cursor and cursor is None:
-            warning = f"{rules.cursor_param} is not a cursor this mock issued; answered the first page"
+            unknown = f"{rules.cursor_param} is not a cursor this mock issued; answered the first page"
+            warning = f"{warning}; {unknown}" if warning else unknown
         count = len(positions)
         if cursor is None:
             start, end = 0, min(limit, count)

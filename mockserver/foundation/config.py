@@ -58,6 +58,9 @@ class HeaderRule(_Strict):
     body: Any = None
     headers: dict[str, str] = Field(default_factory=dict)
     operations: list[str] | None = None  # operationIds or "METHOD /path"; None means every operation
+    # The value must also name a tenant the fixtures declare: checked before the request's parameters,
+    # as a server does whose tenant check is a dependency run before validation (FastAPI's order).
+    known_tenant: bool = False
 
     @field_validator("pattern")
     @classmethod

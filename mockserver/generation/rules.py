@@ -5,7 +5,7 @@ void record has a `voided_at`, or that a list filtered by `status=paid` holds pa
 folder declares such rules in a `rules.py` next to its fixtures::
 
     import random
-    from mockserver.generation.rules import RuleContext, RuleSet
+    from mockserver import RuleContext, RuleSet
 
     rules = RuleSet()
 
@@ -39,6 +39,10 @@ folder declares such rules in a `rules.py` next to its fixtures::
 - A rule must leave data that already obeys it unchanged, and make random choices only where the data
   breaks it: `RuleSet.check` finds the rules a real server's response breaks by applying them to a copy
   and reporting what they would change (the first line of a rule's docstring is its one-line reason).
+- Facts and conventions: a rule states a fact about the API (what its documentation establishes), or,
+  with `convention=True`, one of the mock's own data conventions (a believable choice where the
+  documentation is silent). Generated data obeys both; `RuleSet.check` (and so `mockserver contract`)
+  holds a server to the facts only, so that no guess ever fails a healthy server.
 - After the rules, the body is validated against the schema again: a rule that breaks the schema is a
   bug in the rules, reported with the rule's name, file and line.
 """
@@ -161,6 +165,7 @@ class Rule:
     kind: str  # "schema" or "operation"
     targets: tuple[str, ...]  # schema pointers, or operation names
     status: str = "2XX"
+    convention: bool = False  # the mock's own data convention, not a documented fact
 
     @property
     def name(self) -> str:
@@ -197,26 +202,27 @@ class RuleSet:
 
     # -- declaring -------------------------------------------------------------------------
 
-    def schema(self, *names: str) -> Callable[[F], F]:
-        """Run the decorated function on every instance of these component schemas (or pointers)."""
+    def schema(self, *names: str, convention: bool = False) -> Callable[[F], F]:
+        """Run the decorated function on every instance of these component schemas (or pointers);
+        `convention=True`: a data convention of the mock's, never held against a server."""
         if not names:
             raise TypeError("rules.schema() needs at least one schema name")
 
         def register(function: F) -> F:
-            self._schema_rules.append(
-                Rule(function, "schema", tuple(_schema_pointer(name) for name in names))
-            )
+            pointers = tuple(_schema_pointer(name) for name in names)
+            self._schema_rules.append(Rule(function, "schema", pointers, convention=convention))
             return function
 
         return register
 
-    def operation(self, *names: str, status: str = "2XX") -> Callable[[F], F]:
-        """Run the decorated function on the bodies of these operations' `status` responses."""
+    def operation(self, *names: str, status: str = "2XX", convention: bool = False) -> Callable[[F], F]:
+        """Run the decorated function on the bodies of these operations' `status` responses;
+        `convention=True`: a data convention of the mock's, never held against a server."""
         if not names:
             raise TypeError("rules.operation() needs at least one operationId or 'METHOD /path'")
 
         def register(function: F) -> F:
-            self._operation_rules.append(Rule(function, "operation", names, status))
+            self._operation_rules.append(Rule(function, "operation", names, status, convention))
             return function
 
         return register
@@ -279,11 +285,14 @@ class RuleSet:
         return self._run(operation, status, body, ctx, invoke)
 
     def check(self, operation: Operation, status: str, body: Any, ctx: RuleContext) -> list[Violation]:
-        """The rules `body` breaks: each rule applied to a copy, reported where its output differs."""
+        """The facts `body` breaks: each fact rule applied to a copy, reported where its output differs
+        (the mock's conventions are not checked: they are not the API's)."""
         violations: list[Violation] = []
         ctx = replace(ctx)
 
         def invoke(rule: Rule, schema_pointer: str, value: Any, where: str) -> Any:
+            if rule.convention:
+                return value
             before = _clone(value)
             ctx.pointer = where
             try:

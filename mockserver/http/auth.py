@@ -53,9 +53,14 @@ def is_uuid(value: str) -> bool:
     return True
 
 
-def header_rule_check(rule: HeaderRule) -> Check:
-    """A check enforcing one configured header rule."""
+KnownTenant = Callable[[str], bool]
+
+
+def header_rule_check(rule: HeaderRule, known_tenant: KnownTenant | None = None) -> Check:
+    """A check enforcing one configured header rule; `known_tenant` says whether a value names a tenant
+    the mock's data has (for rules with `known_tenant: true`; None: every tenant is known)."""
     pattern = re.compile(rule.pattern) if rule.pattern else None
+    tenant_known = known_tenant if rule.known_tenant and known_tenant is not None else None
 
     def valid(value: str) -> bool:
         if not value.strip():
@@ -64,7 +69,9 @@ def header_rule_check(rule: HeaderRule) -> Check:
             return False
         if rule.format == "uuid" and not is_uuid(value.strip()):
             return False
-        return pattern is None or pattern.fullmatch(value) is not None
+        if pattern is not None and pattern.fullmatch(value) is None:
+            return False
+        return tenant_known is None or tenant_known(value)
 
     remembered = remembering(valid)
     header = rule.header
@@ -169,10 +176,11 @@ def security_check(spec: Spec, operation: Operation) -> Check | None:
     return check
 
 
-def operation_checks(spec: Spec, operation: Operation, rules: list[HeaderRule]) -> tuple[Check, ...]:
+def operation_checks(spec: Spec, operation: Operation, rules: list[HeaderRule],
+                     known_tenant: KnownTenant | None = None) -> tuple[Check, ...]:
     """Every auth check of an operation, in the order the server applies them."""
     checks: list[Check] = [
-        header_rule_check(rule)
+        header_rule_check(rule, known_tenant)
         for rule in rules
         if rule.operations is None or any(operation.matches_name(name) for name in rule.operations)
     ]

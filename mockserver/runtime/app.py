@@ -27,7 +27,7 @@ from mockserver.foundation.problems import LoadError, Problem
 from mockserver.generation import GenerationError, ResponseGenerator
 from mockserver.generation.rules import load_rules
 from mockserver.http.answer import MOCK_ERROR_HEADER, Answer, mock_error
-from mockserver.http.auth import AuthFailure, Check, Credentials, authenticate, operation_checks
+from mockserver.http.auth import AuthFailure, Check, Credentials, KnownTenant, authenticate, operation_checks
 from mockserver.http.headers import RequestHeaders
 from mockserver.http.negotiation import NegotiationError, parse_preferences
 from mockserver.http.routing import Router
@@ -70,6 +70,7 @@ class MockApp:
     state: MockState
     scenario_names: list[str] = field(default_factory=list)
     tenants: tuple[str, ...] = ()  # the tenant ids the fixtures declare, in file order
+    known_tenant: KnownTenant | None = None  # whether a tenant id is one the fixtures declare
     observers: list[Observer] = field(default_factory=list)
     faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults
     memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
@@ -194,7 +195,7 @@ class MockApp:
 
             behaviour = tuple(p.name.lower() for p in operation.parameters if p.location == "header")
             runtime = _OperationRuntime(
-                checks=operation_checks(self.spec, operation, self.config.auth),
+                checks=operation_checks(self.spec, operation, self.config.auth, self.known_tenant),
                 validator=RequestValidator(self.spec, operation),
                 behaviour_headers=behaviour,
                 failures=FailureRenderer(self.spec, operation, self.spec_answers.documented),
@@ -240,7 +241,7 @@ def create_app(
     state = MockState(loaded, default_scenario=scenario, journal_size=journal_size)
     sources: list[Source] = [] if mode == "generate" else list(fixture_answers.sources)
     return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios,
-                   tenants=fixture_answers.tenants)
+                   tenants=fixture_answers.tenants, known_tenant=fixture_answers.is_known_tenant)
 
 
 __all__ = ["MAX_BODY_BYTES", "MOCK_ERROR_HEADER", "MockApp", "create_app"]

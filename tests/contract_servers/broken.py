@@ -137,6 +137,33 @@ class ExtraProperties(DayZeroServer):
         return JSONResponse({**body, "request_id": "req_1"} if isinstance(body, dict) else body)
 
 
+class OwnConventions(DayZeroServer):
+    """Where the reference is silent, decides its own way: applications name their amount `amount` (the
+    published facts name only id, credit_memo_id and invoice_id), drafts and fully applied memos can be
+    voided, and a memo's reason may be a code the pages never showed."""
+
+    def memo_record(self, memo: dict[str, Any]) -> dict[str, Any]:
+        record = super().memo_record(memo)
+        record["applications"] = [
+            {"id": app["id"], "credit_memo_id": app["credit_memo_id"], "invoice_id": app["invoice_id"],
+             "amount": app["amount_applied"], "amount_in_dollars": app["amount_applied_dollars"]}
+            for app in record["applications"]
+        ]
+        record["can_be_voided"] = record["status"] != "void"
+        record["reason"], record["reason_display"] = "chargeback", "Chargeback"
+        return record
+
+    def vendor_record(self, credit: dict[str, Any]) -> dict[str, Any]:
+        record = super().vendor_record(credit)
+        record["bill_applications"] = [
+            {"id": app["id"], "vendor_credit_id": app["vendor_credit_id"], "bill_id": app["bill_id"],
+             "amount": app["amount_applied"]}
+            for app in record["bill_applications"]
+        ]
+        record["can_be_voided"] = record["status"] != "void"
+        return record
+
+
 @dataclass(frozen=True)
 class Breakage:
     """A broken server and the check that must catch it (plus any check its breakage also trips)."""
@@ -172,4 +199,5 @@ BROKEN: dict[str, Breakage] = {
 HARMLESS: dict[str, type[DayZeroServer]] = {
     "conforming": DayZeroServer,
     "extra-undocumented-properties": ExtraProperties,
+    "own-conventions-where-the-pages-are-silent": OwnConventions,
 }
