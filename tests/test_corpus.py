@@ -240,9 +240,8 @@ PUBLISHED_PROBLEMS = [
     ("/paths/~1items/get/responses/200", '"description" is a required property'),
     ("/paths/~1items~1{id}/get/parameters/0/required", "must be true, not false"),
     ("/components/schemas/Legacy/properties/code/type", '"int" is not one of'),
-    ("/paths/~1items~1{id}~1tags/get", "Operation ID 'listItems'"),
     ("/paths/~1items~1{id}~1tags/get", "Path parameter 'id'"),
-    ("/components/schemas/Legacy/properties/code/type", "operation GET /legacy skipped"),
+    ("/components/schemas/Legacy/properties/code/type", "operation GET /legacy cannot be served"),
 ]
 
 
@@ -268,7 +267,12 @@ def test_serve_warns_about_each_problem_and_serves_every_operation_it_can() -> N
     assert served == ["GET /items", "GET /items/{id}", "GET /items/{id}/tags"]
     with TestClient(app) as client:
         assert client.get("/items/7").status_code == 200
-        assert client.get("/legacy").status_code == 404
+        unservable = client.get("/legacy")
+    assert unservable.status_code == 501
+    assert unservable.headers["content-type"] == "application/problem+json"
+    assert "GET /legacy cannot be served" in unservable.headers["x-mock-error"]
+    assert "not valid JSON Schema" in unservable.json()["detail"]
+    assert [op.key for op in app.spec.unservable] == ["GET /legacy"]
 
 
 def test_serve_strict_makes_any_problem_fatal() -> None:

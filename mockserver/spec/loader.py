@@ -24,6 +24,7 @@ from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import base_path, index_operations
+from mockserver.spec.operations import duplicate_operation_ids, shared_routes
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
 from mockserver.spec.refs import EXTERNAL_ROOT, RefResolver, check_targets
@@ -76,9 +77,14 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
         warnings += validate_document(document, version, locate)
     if version.startswith("3.0"):
         convert_openapi30_schemas(document)
-    operations, skipped = index_operations(document, locate)
-    operations, unusable = drop_operations_with_invalid_schemas(document, operations, locate)
-    warnings = lines.with_lines(warnings + skipped + unusable)
+    index = index_operations(document, locate)
+    operations, dropped, unusable = drop_operations_with_invalid_schemas(document, index.operations, locate)
+    unservable = index.in_document_order(index.unservable + dropped)
+    routes = index.in_document_order(operations + unservable)
+    duplicates = lines.with_lines(duplicate_operation_ids(routes))
+    warnings = lines.with_lines(warnings + index.warnings + unusable)
+    if duplicates:
+        raise LoadError(duplicates + [w for w in warnings if not _about_duplicate_ids(w)])
     if strict and warnings:
         raise LoadError(warnings)
     return Spec(
@@ -88,7 +94,15 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
         base_path=base_path(document),
         files=tuple(source.display for source in sources),
         warnings=tuple(warnings),
+        unservable=tuple(unservable),
+        notes=tuple(lines.with_lines(shared_routes(routes))),
+        routes=tuple(routes),
     )
+
+
+def _about_duplicate_ids(problem: Problem) -> bool:
+    """openapi-spec-validator's own finding of a duplicate operationId (reported better, as an error)."""
+    return "Operation ID" in problem.message and "is not unique" in problem.message
 
 
 def _merge(slices: list[Slice], path: Path, display: str) -> tuple[Merged, list[SourceFile]]:

@@ -8,7 +8,7 @@ when it compiles one); an operation that reaches an invalid schema is skipped wi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -41,15 +41,16 @@ class InvalidSchema:
 
 def drop_operations_with_invalid_schemas(
     document: dict[str, Any], operations: list[Operation], locate: Locate
-) -> tuple[list[Operation], list[Problem]]:
-    """The operations whose schemas are all valid, and a warning for each one left out."""
+) -> tuple[list[Operation], list[Operation], list[Problem]]:
+    """The operations whose schemas are all valid, the others (marked unservable), and a warning for each."""
     graph = _SchemaGraph(document)
     for operation in operations:
         graph.explore(schema_pointers(operation))
     causes = graph.causes()
     if not causes:
-        return operations, []
+        return operations, [], []
     kept: list[Operation] = []
+    dropped: list[Operation] = []
     warnings: list[Problem] = []
     for operation in operations:
         cause = next((causes[p] for p in schema_pointers(operation) if p in causes), None)
@@ -57,9 +58,11 @@ def drop_operations_with_invalid_schemas(
             kept.append(operation)
             continue
         file, pointer = locate(cause.pointer)
-        warnings.append(Problem(file, pointer, f"operation {operation.key} skipped: it uses a schema that is "
-                                               f"not valid JSON Schema: {cause.reason}"))
-    return kept, warnings
+        reason = f"it uses a schema that is not valid JSON Schema: {cause.reason}"
+        warnings.append(Problem(file, pointer, f"operation {operation.key} cannot be served (requests get 501): "
+                                               f"{reason}"))
+        dropped.append(replace(operation, unservable=f"{reason} (at {file}#{pointer})"))
+    return kept, dropped, warnings
 
 
 def schema_pointers(operation: Operation) -> Iterator[str]:
