@@ -137,7 +137,7 @@ class Recorder:
         self.out_dir = out_dir
         self.transport = transport
         self.report = report
-        self.router = Router(spec.operations, spec.base_path)
+        self.router = Router(spec.operations)
         self.secret_headers = secret_header_names(spec)
         self.secret_query = secret_query_names(spec)
         self.recorded: dict[Path, list[dict[str, Any]]] = {}  # the good fixtures of each file
