@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +28,25 @@ from mockserver.spec.index import base_path, index_operations
 from mockserver.spec.operations import duplicate_operation_ids, shared_routes
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
-from mockserver.spec.refs import EXTERNAL_ROOT, RefResolver, check_targets
+from mockserver.spec.refs import EXTERNAL_ROOT, ExternalValues, RefResolver, check_targets
 from mockserver.spec.schemas import drop_operations_with_invalid_schemas
 
 _SUPPORTED_VERSION = re.compile(r"^3\.[01]\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
 
-def load_spec(path: str | os.PathLike[str], *, validate: bool = True, strict: bool = False) -> Spec:
+def load_spec(
+    path: str | os.PathLike[str], *, validate: bool = True, strict: bool = False, allow_ref_outside: bool = False
+) -> Spec:
     """Load the OpenAPI document at `path`, or every top-level `*.json`/`*.yaml`/`*.yml` file of a directory.
 
-    Raises LoadError carrying every problem found; never any other exception for bad input.
+    A `$ref` to a file outside the spec's folder (the folder given, or the folder of the file given) is a
+    problem unless `allow_ref_outside`. Raises LoadError carrying every problem found; never any other
+    exception for bad input.
     """
     try:
         with _garbage_collection_paused():
-            return _load(Path(path), str(path), validate=validate, strict=strict)
+            return _load(Path(path), str(path), validate=validate, strict=strict,
+                         allow_ref_outside=allow_ref_outside)
     except LoadError:
         raise
     # A last resort so that no input can end in a traceback: name the spec and what went wrong.
@@ -61,28 +67,35 @@ def _garbage_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
+def _load(path: Path, display: str, *, validate: bool, strict: bool, allow_ref_outside: bool) -> Spec:
     slices = _read_slices(path, display)
-    merged, sources = _merge(slices, path, display)
+    merged, sources, resolver = _merge(slices, path, display, allow_ref_outside)
     lines = LineFinder({source.display: source.path for source in sources})
+
+    def tidy(problems: list[Problem]) -> list[Problem]:
+        """With line numbers, and references written as the author wrote them."""
+        return [replace(problem, message=resolver.as_written(problem.message, problem.file))
+                for problem in lines.with_lines(problems)]
+
     if merged.problems:
-        raise LoadError(lines.with_lines(merged.problems))
+        raise LoadError(tidy(merged.problems))
 
     document, locate = merged.document, merged.origins.locate
     version = slices[0].version
     warnings = [warning for source in sources for warning in source.warnings]
     if validate:
-        from mockserver.spec.checks import validate_document  # openapi-spec-validator: slow to import
+        from mockserver.spec.checks import openapi_vocabulary, validate_document  # slow to import
 
-        warnings += validate_document(document, version, locate)
+        external = ExternalValues(resolver.embedded, openapi_vocabulary)
+        warnings += validate_document(document, version, locate, external)
     if version.startswith("3.0"):
         convert_openapi30_schemas(document)
     index = index_operations(document, locate)
     operations, dropped, unusable = drop_operations_with_invalid_schemas(document, index.operations, locate)
     unservable = index.in_document_order(index.unservable + dropped)
     routes = index.in_document_order(operations + unservable)
-    duplicates = lines.with_lines(duplicate_operation_ids(routes))
-    warnings = lines.with_lines(warnings + index.warnings + unusable)
+    duplicates = tidy(duplicate_operation_ids(routes))
+    warnings = tidy(warnings + index.warnings + unusable)
     if duplicates:
         raise LoadError(duplicates + [w for w in warnings if not _about_duplicate_ids(w)])
     if strict and warnings:
@@ -95,7 +108,7 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool) -> Spec:
         files=tuple(source.display for source in sources),
         warnings=tuple(warnings),
         unservable=tuple(unservable),
-        notes=tuple(lines.with_lines(shared_routes(routes))),
+        notes=tuple(tidy(shared_routes(routes))),
         routes=tuple(routes),
     )
 
@@ -105,10 +118,13 @@ def _about_duplicate_ids(problem: Problem) -> bool:
     return "Operation ID" in problem.message and "is not unique" in problem.message
 
 
-def _merge(slices: list[Slice], path: Path, display: str) -> tuple[Merged, list[SourceFile]]:
-    """One document with only local references, its problems, and every file it was made of."""
+def _merge(
+    slices: list[Slice], path: Path, display: str, allow_ref_outside: bool
+) -> tuple[Merged, list[SourceFile], RefResolver]:
+    """One document with only local references, its problems, every file it was made of, and the resolver
+    that embedded the external ones."""
     root_dir = (path if path.is_dir() else path.parent).absolute()
-    resolver = RefResolver(root_dir, [piece.source for piece in slices])
+    resolver = RefResolver(root_dir, [piece.source for piece in slices], allow_outside=allow_ref_outside)
     for piece in slices:
         resolver.rewrite(piece.source)
     merged = merge_slices(slices, resolver.embedded, title_for_many=root_dir.name or display)
@@ -116,7 +132,7 @@ def _merge(slices: list[Slice], path: Path, display: str) -> tuple[Merged, list[
         merged.origins.add(join_pointer(EXTERNAL_ROOT, key), file, "")
     merged.problems[:0] = resolver.problems
     merged.problems += check_targets(merged.document, resolver.sites)
-    return merged, [piece.source for piece in slices] + resolver.external_files
+    return merged, [piece.source for piece in slices] + resolver.external_files, resolver
 
 
 def _read_slices(path: Path, display: str) -> list[Slice]:

@@ -17,6 +17,7 @@ import jsonschema_rs
 from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Operation
 from mockserver.spec.pointers import MISSING, fragment_pointer, is_pointer_fragment, resolve
+from mockserver.spec.refs import EXTERNAL_ROOT
 
 Locate = Callable[[str], tuple[str, str]]  # merged-document pointer -> (file, pointer in that file)
 
@@ -30,6 +31,7 @@ SUBSCHEMA_KEYWORDS = {
     "items": ONE,  # one schema; a list (draft 4 tuples) is walked as a list
 }
 _META_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+_EMBEDDED = f"/{EXTERNAL_ROOT}/"  # where the files the spec refers to are, in the merged document
 _MAX_MESSAGE = 200
 
 
@@ -96,7 +98,7 @@ class _SchemaGraph:
             pending.extend(target for target in targets if target not in self.references)
             if isinstance(schema, dict) and len(schema) == 1 and targets:
                 continue  # a bare local `$ref` (the loader wrote it as a valid URI): only its target matters
-            problem = _first_error(schema)
+            problem = _first_error(schema, quote_values=not pointer.startswith(_EMBEDDED))
             if problem is not None:
                 self.invalid[pointer] = InvalidSchema(pointer + problem[0], problem[1])
 
@@ -149,14 +151,20 @@ def _meta_validator() -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for({"$ref": _META_SCHEMA}, validate_formats=True)
 
 
-def _first_error(schema: Any) -> tuple[str, str] | None:
-    """(pointer inside the schema, reason) of its first meta-schema violation, or None when valid."""
+def _first_error(schema: Any, *, quote_values: bool = True) -> tuple[str, str] | None:
+    """(pointer inside the schema, reason) of its first meta-schema violation, or None when valid.
+
+    Without `quote_values` (a schema read from a referenced file), the reason names the failed rule only.
+    """
     if schema is MISSING:
         return "", "the schema is missing"
     error = next(_meta_validator().iter_errors(schema), None)
     if error is None:
         return None
-    reason = " ".join(error.message.split("\n", 1)[0].split())
+    if quote_values:
+        reason = " ".join(error.message.split("\n", 1)[0].split())
+    else:
+        reason = f"the value does not fit the meta-schema's rule '{type(error.kind).__name__}'"
     if len(reason) > _MAX_MESSAGE:
         reason = reason[: _MAX_MESSAGE - 1] + "…"
     return join_pointer(*(str(token) for token in error.instance_path)), reason
