@@ -145,7 +145,8 @@ def _semantic_findings(
             if not any(found == pointer or found.startswith(pointer + "/") for found in explained):
                 yield from _run(pointer, partial(registry["schema"], schema), external)
             else:
-                _until_failure(_run(pointer, partial(registry["schema"], schema), external))  # marks it checked
+                # Run all the same: it marks the schema checked.
+                _until_failure(_run(pointer, partial(registry["schema"], schema), external))
     if isinstance(document.get("paths"), dict):
         for url, item in (root / "paths").items():
             pointer = join_pointer("paths", url)
@@ -218,7 +219,10 @@ def _until_failure(findings: Iterator[_Finding]) -> list[_Finding]:
 
 
 def _run(
-    pointer: str, check: Callable[[], Iterable[Any]], external: ExternalValues | None, by_operation: bool = False
+    pointer: str,
+    check: Callable[[], Iterable[Any]],
+    external: ExternalValues | None,
+    by_operation: bool = False,
 ) -> Iterator[_Finding]:
     try:
         for error in check():

@@ -154,10 +154,10 @@ class _Indexer:
         name = f"{method.upper()} {url}"
         self.warn(cause.pointer, f"operation {name} cannot be served (requests get 501): {cause.reason}")
         operation = operation if isinstance(operation, dict) else {}
-        operation_id = operation.get("operationId")
+        operation_id = operation.get("operationId") if isinstance(operation.get("operationId"), str) else None
         file, file_pointer = self.locate(pointer)
         self.index.unservable.append(Operation(
-            method=method.upper(), path=url, operation_id=operation_id if isinstance(operation_id, str) else None,
+            method=method.upper(), path=url, operation_id=operation_id,
             summary="", parameters=(), request_body=None, responses={}, security=None, source_file=file,
             pointer=file_pointer, base_path=_own_base_path(operation, item_base_path),
             unservable=f"{cause.reason} (at {file}#{self.locate(cause.pointer)[1]})",
@@ -175,7 +175,7 @@ class _Indexer:
         return Operation(
             method=method.upper(),
             path=url,
-            operation_id=operation_id if isinstance(operation_id, str) else None,
+            operation_id=operation_id,
             summary=summary if isinstance(summary, str) else "",
             parameters=self.parameters(shared, shared_pointer, operation.get("parameters", []),
                                        pointer + "/parameters"),

@@ -25,9 +25,9 @@ from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import base_path, index_operations
-from mockserver.spec.operations import duplicate_operation_ids, shared_routes
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
+from mockserver.spec.operations import duplicate_operation_ids, shared_routes
 from mockserver.spec.refs import EXTERNAL_ROOT, ExternalValues, RefResolver, check_targets
 from mockserver.spec.schemas import drop_operations_with_invalid_schemas
 
@@ -35,7 +35,11 @@ _SUPPORTED_VERSION = re.compile(r"^3\.[01]\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
 
 def load_spec(
-    path: str | os.PathLike[str], *, validate: bool = True, strict: bool = False, allow_ref_outside: bool = False
+    path: str | os.PathLike[str],
+    *,
+    validate: bool = True,
+    strict: bool = False,
+    allow_ref_outside: bool = False,
 ) -> Spec:
     """Load the OpenAPI document at `path`, or every top-level `*.json`/`*.yaml`/`*.yml` file of a directory.
 

@@ -101,7 +101,7 @@ class Operation:
 
     @cached_property
     def route(self) -> str:
-        """The path template clients request: `path` without a `#fragment` (`/files/{id}#add` -> `/files/{id}`)."""
+        """The path template clients request: `path` without its `#fragment` (`/files#add` -> `/files`)."""
         return self.path.split("#", 1)[0]
 
     @property

@@ -38,9 +38,9 @@ def shared_routes(operations: Sequence[Operation]) -> list[Problem]:
         if earlier is not operation:
             notes.append(Problem(
                 operation.source_file, operation.pointer,
-                f"{operation.key} is requested as {operation.method} {operation.url_path}, like {earlier.key} "
-                f"({_place(earlier)}): a request goes to the first of them whose parameters and body are "
-                "valid, else to the first",
+                f"{operation.key} is requested as {operation.method} {operation.url_path}, like "
+                f"{earlier.key} ({_place(earlier)}): a request goes to the first of them whose parameters "
+                "and body are valid, else to the first",
             ))
     return notes
 

@@ -79,7 +79,9 @@ class _Context:
 class RefResolver:
     """Rewrites the references of slices to local ones, embedding the external files they use."""
 
-    def __init__(self, root_dir: Path, slices: Iterable[SourceFile] = (), *, allow_outside: bool = False) -> None:
+    def __init__(
+        self, root_dir: Path, slices: Iterable[SourceFile] = (), *, allow_outside: bool = False
+    ) -> None:
         self.root_dir = root_dir
         # Files outside the spec's folder are not read unless allowed: a spec from elsewhere (a pull request
         # checked in CI) must not make the mock read, and print, any file the user can read.

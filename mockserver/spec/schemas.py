@@ -61,8 +61,8 @@ def drop_operations_with_invalid_schemas(
             continue
         file, pointer = locate(cause.pointer)
         reason = f"it uses a schema that is not valid JSON Schema: {cause.reason}"
-        warnings.append(Problem(file, pointer, f"operation {operation.key} cannot be served (requests get 501): "
-                                               f"{reason}"))
+        message = f"operation {operation.key} cannot be served (requests get 501): {reason}"
+        warnings.append(Problem(file, pointer, message))
         dropped.append(replace(operation, unservable=f"{reason} (at {file}#{pointer})"))
     return kept, dropped, warnings
 
