@@ -26,6 +26,10 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fixtures", default=None, help="the fixtures folder (default: ./fixtures when it exists)"
     )
+    parser.add_argument(
+        "--allow-ref-outside", action="store_true",
+        help="let the spec's $refs read files outside its folder (refused by default)",
+    )
 
 
 def _fixtures_dir(value: str | None) -> Path | None:
@@ -80,11 +84,13 @@ def run_check(args: argparse.Namespace) -> int:
     from mockserver.spec import load_spec
 
     try:
-        spec = load_spec(Path(args.spec), validate=True, strict=True)
+        spec = load_spec(Path(args.spec), validate=True, strict=True,
+                         allow_ref_outside=args.allow_ref_outside)
         create_app(spec, _fixtures_dir(args.fixtures))
     except LoadError as error:
         report_problems(error.problems)
         return 2
+    report_problems(spec.notes, label="note")
     print(f"OK: {len(spec.operations)} operations in {len(spec.files)} file(s)")
     return 0
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from mockserver.foundation.problems import LoadError
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
 
@@ -48,6 +50,7 @@ class ServeOptions:
     mode: str = "auto"
     scenario: str | None = None
     strict: bool = False
+    allow_ref_outside: bool = False  # may the spec's `$ref`s read files outside its folder
     delay: DelayRange | None = None
     cors: bool = True
     cors_origins: tuple[str, ...] = ()  # empty: every origin
@@ -80,9 +83,13 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
 
     sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
-    spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict)
-    app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
-                     scenario=options.scenario, strict=options.strict, **sizing)
+    spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict,
+                     allow_ref_outside=options.allow_ref_outside)
+    try:
+        app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
+                         scenario=options.scenario, strict=options.strict, **sizing)
+    except LoadError as error:  # fixture problems often follow from the spec's: those are told first
+        raise LoadError([*spec.warnings, *error.problems]) from None
     app.faults = FaultSettings(delay=options.delay)
     if options.log_format is not None:
         app.observers.append(RequestLog(app.spec, options.log_stream, options.log_format))
@@ -136,12 +143,16 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     printed = _warnings(app, stack)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    for note in app.spec.notes:
+        print(f"mockserver: note: {note}", file=sys.stderr)
     watcher = None
     if watch:
         from mockserver.serving.reload import Watcher, watched_paths
 
         watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
-    validation = BackgroundValidation(options.spec, set(printed)) if not options.strict else None
+    validation = None
+    if not options.strict:
+        validation = BackgroundValidation(options.spec, set(printed), options.allow_ref_outside)
     shown = [stack]  # the banner's, dropped once printed (with --workers, this process serves no app)
 
     def listening() -> None:
@@ -236,6 +247,7 @@ def options_to_json(options: ServeOptions) -> str:
     return json.dumps({
         "spec": str(options.spec), "fixtures": None if options.fixtures is None else str(options.fixtures),
         "seed": options.seed, "mode": options.mode, "scenario": options.scenario, "strict": options.strict,
+        "allow_ref_outside": options.allow_ref_outside,
         "delay": None if options.delay is None else str(options.delay), "cors": options.cors,
         "cors_origins": list(options.cors_origins), "admin": options.admin,
         "admin_prefix": options.admin_prefix, "journal_size": options.journal_size,
@@ -260,9 +272,10 @@ class BackgroundValidation:
     """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
     low-priority process: seconds of CPU on a large spec, while the mock answers at full speed."""
 
-    def __init__(self, spec: Path, printed: set[str]) -> None:
+    def __init__(self, spec: Path, printed: set[str], allow_ref_outside: bool = False) -> None:
         self.spec = spec
         self.printed = printed
+        self.allow_ref_outside = allow_ref_outside
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -270,6 +283,8 @@ class BackgroundValidation:
     def start(self) -> None:
         code = "from mockserver.serving.serve import report_validation; report_validation()"
         command = [sys.executable, "-c", code, str(self.spec)]
+        if self.allow_ref_outside:
+            command.append("--allow-ref-outside")
         with self._lock:
             if self._stopped or self._process is not None:
                 return
@@ -303,15 +318,16 @@ class BackgroundValidation:
 
 
 def report_validation() -> None:
-    """The background validation of `serve`: the spec (argv), minus the warnings printed already (the first
-    line of stdin). Ends when stdin does: the server stopped."""
+    """The background validation of `serve`: the spec (argv, then `--allow-ref-outside` when given), minus
+    the warnings printed already (the first line of stdin). Ends when stdin does: the server stopped."""
     _yield_to_everything_else()
     printed = set(json.loads(sys.stdin.readline() or "[]"))
     threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
     from mockserver.spec import load_spec
 
     try:
-        spec = load_spec(sys.argv[1], validate=True, strict=False)
+        spec = load_spec(sys.argv[1], validate=True, strict=False,
+                         allow_ref_outside="--allow-ref-outside" in sys.argv)
     except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
         return
     for warning in map(str, spec.warnings):
@@ -363,7 +379,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> ServeOptions:
     return ServeOptions(
         spec=Path(args.spec), fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
-        strict=args.strict, delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
+        strict=args.strict, allow_ref_outside=args.allow_ref_outside,
+        delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
         admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
         log_format=None if args.log_format == "off" else args.log_format,
     )
