@@ -11,7 +11,9 @@ Checks left out, each where its premise does not hold for a mock:
   ones (it checks their presence and shape), so it always "accepts invalid authentication";
 - `status_code_conformance` on an operation that documents no responses: no status conforms;
 - `negative_data_rejection` on multipart bodies: schemathesis counts `null` or a number sent as a form
-  field as invalid for a string field, but a multipart field is text, so the server sees a valid string.
+  field as invalid for a string field, but a multipart field is text, so the server sees a valid string;
+- `content_type_conformance` on a Swagger 2.0 operation with a response documented without a schema (a
+  204): schemathesis expects one of `produces` even on an answer that has no body.
 
 Negative cases that are valid as sent are discarded: an array header sent empty, and a JSON body whose only
 fault is an integral float for an integer (see `_array_header_sent_empty`, `_json_body_valid_as_read`).
@@ -32,6 +34,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     ignored_auth,
     negative_data_rejection,
     status_code_conformance,
@@ -53,6 +56,7 @@ ENTRIES = {
 # Valid credentials for every scheme the corpus declares (a bearer token also satisfies oauth2).
 CREDENTIALS: dict[str, dict[str, str]] = {
     "security": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key", "Cookie": "session=s1"},
+    "swagger2": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key"},
 }
 MULTIPART = "multipart/form-data"
 
@@ -281,16 +285,6 @@ def test_serve_strict_makes_any_problem_fatal() -> None:
     assert len(raised.value.problems) == len(PUBLISHED_PROBLEMS)
 
 
-def test_a_swagger_2_document_is_refused_with_a_clear_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    spec = tmp_path / "swagger.yaml"
-    spec.write_text('swagger: "2.0"\ninfo: {title: Old, version: "1"}\npaths: {}\n')
-    assert main(["check", str(spec)]) == 2
-    [line] = capsys.readouterr().err.splitlines()
-    assert f"{spec}: /swagger: Swagger 2.0 is not supported: convert it to OpenAPI 3" in line
-
-
 # --- schemathesis against the mock ---------------------------------------------------------------------
 
 
@@ -301,14 +295,25 @@ def _schema(name: str) -> Any:
     return schema
 
 
+# Cases the mock does not pass yet, and why (each names the issue that fixes it; remove it then).
+KNOWN_GAPS = {
+    "swagger2-POST /pets/{petId}/notes-negative": "issue 14 §2: a urlencoded form's undocumented fields "
+                                                   "(additionalProperties: false) are not refused yet",
+}
+
+
 def _fuzz_cases(names: Iterable[str]) -> list[Any]:
     """(spec, operation, mode) for every operation of the named specs, in both generation modes."""
-    return [
-        pytest.param(name, operation.method, operation.path, mode, id=f"{name}-{operation.key}-{mode.value}")
-        for name in names
-        for operation in load_spec(ENTRIES[name]).operations
-        for mode in GenerationMode
-    ]
+    cases = []
+    for name in names:
+        for operation in load_spec(ENTRIES[name]).operations:
+            for mode in GenerationMode:
+                case_id = f"{name}-{operation.key}-{mode.value}"
+                gap = KNOWN_GAPS.get(case_id)
+                marks = [pytest.mark.xfail(reason=gap, strict=False)] if gap else []
+                cases.append(pytest.param(name, operation.method, operation.path, mode, id=case_id,
+                                          marks=marks))
+    return cases
 
 
 def _fuzz(name: str, method: str, path: str, mode: GenerationMode, headers: dict[str, str] | None) -> None:
@@ -319,12 +324,34 @@ def _fuzz(name: str, method: str, path: str, mode: GenerationMode, headers: dict
               phases=[Phase.explicit, Phase.generate])
     def conforms(case: Any) -> None:
         assume(not _array_header_sent_empty(case) and not _json_body_valid_as_read(case))
+        assume(not _credential_mutated(case, headers))
         case.call_and_validate(headers=headers, excluded_checks=_excluded_checks(case))
 
     try:
         conforms()
     except Unsatisfiable:
         pytest.skip("the operation takes nothing that negative data could break")
+
+
+def _credential_mutated(case: Any, credentials: dict[str, str] | None) -> bool:
+    """Whether a negative case's only fault is in a credential header that the test then sends valid.
+
+    For Swagger 2.0, schemathesis makes `apiKey` headers parameters and may drop or spoil them; the
+    credentials the test passes replace them, so the request is valid as sent.
+    """
+    data = getattr(case.meta.phase, "data", None) if case.meta is not None else None
+    mutations = getattr(data, "mutations", None) or ()
+    names = {name.lower() for name in credentials or {}}
+    spoiled = [mutation for mutation in mutations
+               if mutation.parameter_location == ParameterLocation.HEADER
+               and str(mutation.parameter).lower() in names]
+    # Extra query parameters or headers are ignored, as schemathesis expects of servers.
+    others_only_extra = all(
+        mutation in spoiled or (mutation.parameter_location != ParameterLocation.BODY
+                                and tuple(mutation.keywords) == ("additionalProperties",))
+        for mutation in mutations
+    )
+    return bool(spoiled) and others_only_extra
 
 
 def _array_header_sent_empty(case: Any) -> bool:
@@ -381,6 +408,12 @@ def _excluded_checks(case: Any) -> list[Any]:
         excluded.append(status_code_conformance)
     if case.media_type == MULTIPART and case.meta is not None and case.meta.generation.mode.is_negative:
         excluded.append(negative_data_rejection)
+    responses = case.operation.definition.raw.get("responses") or {}
+    if "swagger" in case.operation.schema.raw_schema and any(
+        isinstance(response, dict) and "schema" not in response and "$ref" not in response
+        for response in responses.values()
+    ):
+        excluded.append(content_type_conformance)
     return excluded
 
 

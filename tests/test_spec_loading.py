@@ -121,7 +121,7 @@ def test_parse_errors_give_the_line() -> None:
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("openapi: 3.1.0\ninfo: {title: a, version: '1'\n")
-    (tmp_path / "b.json").write_text('{"swagger": "2.0"}')
+    (tmp_path / "b.json").write_text('{"swagger": "1.2"}')
     (tmp_path / "c.yaml").write_text("openapi: 3.1.0\ninfo: {title: c, version: '1'}\npaths: {}\n")
     with pytest.raises(LoadError) as raised:
         load_spec(tmp_path)

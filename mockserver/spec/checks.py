@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema_rs
 from openapi_schema_validator import OAS31_BASE_DIALECT_ID, OAS30Validator, OAS31Validator
 from openapi_schema_validator._specifications import REGISTRY as OPENAPI_SCHEMAS
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas.utils import get_schema_content
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -41,7 +41,7 @@ def validate_document(
 
     Values `external` holds (read from files the spec refers to) are never quoted in a message.
     """
-    family = "3.0" if version.startswith("3.0") else "3.1"
+    family = version[:3]  # "2.0", "3.0" or "3.1"
     findings = [*_structural_findings(document, family)]
     explained = {pointer for pointer, _ in findings}
     findings += _until_failure(_semantic_findings(document, family, explained, external))
@@ -129,19 +129,22 @@ def _semantic_findings(
 ) -> Iterator[_Finding]:
     """The semantic findings; a component schema's is left out when a structural finding inside it (one of
     `explained`) names the cause more precisely."""
-    validator_class = OpenAPIV30SpecValidator if family == "3.0" else OpenAPIV31SpecValidator
-    validator = validator_class(document)
+    validator_classes = {"2.0": OpenAPIV2SpecValidator, "3.0": OpenAPIV30SpecValidator}
+    validator = validator_classes.get(family, OpenAPIV31SpecValidator)(document)
     registry = validator.keyword_validators_registry
-    _speed_up(registry["schema"], family, document)
+    if family != "2.0":
+        _speed_up(registry["schema"], family, document)
     root = validator.schema_path
     if isinstance(document.get("tags"), list):
         yield from _run("/tags", partial(registry["tags"], root / "tags"), external)
     # Component schemas first: the validator checks each schema once, so a broken component is reported
     # where it is defined rather than at the first path that happens to use it.
-    components = document.get("components")
-    if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
-        for name, schema in (root / "components" / "schemas").items():
-            pointer = join_pointer("components", "schemas", name)
+    section = ("definitions",) if family == "2.0" else ("components", "schemas")
+    components = document.get(section[0])
+    if isinstance(components, dict) and isinstance(components.get(section[-1], components), dict):
+        schemas = root / section[0] / section[1] if len(section) == 2 else root / section[0]
+        for name, schema in schemas.items():
+            pointer = join_pointer(*section, name)
             if not any(found == pointer or found.startswith(pointer + "/") for found in explained):
                 yield from _run(pointer, partial(registry["schema"], schema), external)
             else:

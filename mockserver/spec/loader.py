@@ -5,8 +5,10 @@ check every reference target, optionally validate with openapi-spec-validator (`
 OpenAPI 3.0 schemas to JSON Schema 2020-12 (`convert`), index the operations (`index`) and keep those
 whose schemas are valid JSON Schema (`schemas`), so that every `schema_pointer` compiles.
 
-Problems that make the spec unusable (unreadable files, parse errors, duplicates, conflicting components,
-dangling references, documents that are not OpenAPI 3.0/3.1) always raise. Validation findings and
+A Swagger 2.0 document is converted to OpenAPI 3.0 once its references are local (`swagger2`), and its
+problems still name its own places. Problems that make the spec unusable (unreadable files, parse errors,
+duplicates, conflicting components, dangling references, documents that are not Swagger 2.0 or OpenAPI
+3.0/3.1) always raise. Validation findings and
 skipped operations are warnings, unless `strict` makes them errors too.
 """
 
@@ -24,13 +26,15 @@ from typing import Any
 from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
 from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
-from mockserver.spec.index import base_path, index_operations
+from mockserver.spec.index import Locate, base_path, index_operations
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
 from mockserver.spec.operations import duplicate_operation_ids, shared_routes
 from mockserver.spec.refs import EXTERNAL_ROOT, ExternalValues, RefResolver, check_targets
 from mockserver.spec.schemas import drop_operations_with_invalid_schemas
+from mockserver.spec.swagger2 import Relocations, convert_swagger2
 
+SWAGGER_VERSION = "2.0"
 _SUPPORTED_VERSION = re.compile(r"^3\.[01]\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
 
@@ -84,7 +88,8 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool, allow_ref_o
     if merged.problems:
         raise LoadError(tidy(merged.problems))
 
-    document, locate = merged.document, merged.origins.locate
+    document = merged.document
+    locate: Locate = merged.origins.locate
     version = slices[0].version
     warnings = [warning for source in sources for warning in source.warnings]
     if validate:
@@ -92,7 +97,10 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool, allow_ref_o
 
         external = ExternalValues(resolver.embedded, openapi_vocabulary)
         warnings += validate_document(document, version, locate, external)
-    if version.startswith("3.0"):
+    if version == SWAGGER_VERSION:  # served as the OpenAPI 3.0 it converts to; problems name 2.0 places
+        document, relocations = convert_swagger2(document)
+        locate = _relocated(merged.origins.locate, relocations)
+    if version.startswith("3.0") or version == SWAGGER_VERSION:
         convert_openapi30_schemas(document)
     index = index_operations(document, locate)
     operations, dropped, unusable = drop_operations_with_invalid_schemas(document, index.operations, locate)
@@ -115,6 +123,10 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool, allow_ref_o
         notes=tuple(tidy(shared_routes(routes))),
         routes=tuple(routes),
     )
+
+
+def _relocated(locate: Locate, relocations: Relocations) -> Locate:
+    return lambda pointer: locate(relocations.old(pointer))
 
 
 def _about_duplicate_ids(problem: Problem) -> bool:
@@ -182,8 +194,10 @@ def _openapi_version(source: SourceFile) -> str | Problem:
     if not isinstance(data, dict):
         return Problem(file, "", f"an OpenAPI document must be an object, but this file holds {_kind(data)}")
     if "swagger" in data:
-        return Problem(file, "/swagger", f"Swagger {data['swagger']} is not supported: convert it to "
-                                         "OpenAPI 3 (for example with https://converter.swagger.io)")
+        if data["swagger"] == SWAGGER_VERSION:
+            return SWAGGER_VERSION
+        return Problem(file, "/swagger", f"Swagger {data['swagger']!r} is not supported: Swagger 2.0 "
+                                         '(written "2.0"), OpenAPI 3.0.x and 3.1.x documents are')
     if "openapi" not in data:
         return Problem(file, "", "not an OpenAPI document: the 'openapi' field is missing "
                                  "(for example `openapi: 3.1.0`)")
