@@ -57,6 +57,7 @@ ENTRIES = {
 CREDENTIALS: dict[str, dict[str, str]] = {
     "security": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key", "Cookie": "session=s1"},
     "swagger2": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key"},
+    "split_resources": {"Authorization": "Bearer corpus-token"},
 }
 MULTIPART = "multipart/form-data"
 
@@ -182,6 +183,78 @@ def test_a_base_path_from_servers_prefixes_every_operation() -> None:
     with _client("servers_base") as client:
         assert client.get("/v2/shop/products").status_code == 200
         assert client.get("/products").status_code == 404
+
+
+def _answered_by(client: TestClient) -> str | None:
+    return client.app.state.journal[-1].operation_id  # type: ignore[attr-defined]
+
+
+def test_fragment_paths_are_requested_without_the_fragment_and_each_body_reaches_its_operation() -> None:
+    with _client("fragment_paths") as client:
+        add = client.post("/files/7/metadata", json={"operation": "add-metadata-entry", "key": "k", "value": "v"})
+        assert (add.status_code, _answered_by(client)) == (200, "addMetadata")
+        assert "added" in add.json()
+        remove = client.post("/files/7/metadata", json={"operation": "remove-metadata-entry", "key": "k"})
+        assert (remove.status_code, _answered_by(client)) == (200, "removeMetadata")
+        assert "removed" in remove.json()
+        invalid = client.post("/files/7/metadata", json={"operation": "rename"})
+        assert (invalid.status_code, _answered_by(client)) == (400, "addMetadata")  # the first, in document order
+        assert client.get("/files/7/metadata").status_code == 200
+        assert client.post("/files/7/metadata%23add", json={}).status_code == 404
+
+
+def test_check_notes_operations_that_share_a_route(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(ENTRIES["fragment_paths"])]) == 0
+    out, err = capsys.readouterr()
+    assert "OK: 3 operations" in out
+    [note] = err.splitlines()
+    assert note.startswith("mockserver: note: ")
+    assert "POST /files/{file_id}/metadata#remove is requested as POST /files/{file_id}/metadata" in note
+    assert "POST /files/{id}/metadata#add" in note
+
+
+def test_servers_of_a_path_item_or_an_operation_override_the_documents() -> None:
+    with _client("operation_servers") as client:
+        assert client.get("/2.0/users/me").status_code == 200
+        assert client.post("/api/2.0/files/content", json={"name": "a.txt"}).status_code == 201
+        assert client.post("/oauth2/token", data={"grant_type": "client_credentials"}).status_code == 200
+        assert client.post("/2.0/oauth2/token", data={"grant_type": "client_credentials"}).status_code == 404
+        assert client.post("/2.0/files/content", json={"name": "a.txt"}).status_code == 404
+        assert client.get("/users/me").status_code == 404
+
+
+def test_a_spec_split_by_resource_serves_external_path_items_parameters_responses_and_examples() -> None:
+    headers = CREDENTIALS["split_resources"]
+    with _client("split_resources") as client:
+        droplet = client.get("/v2/droplets/3164444", headers=headers)
+        assert droplet.status_code == 200
+        assert droplet.json() == {"droplet": {"id": 3164444, "name": "example-1", "size": "s-1vcpu-1gb"}}
+        assert 1 <= int(droplet.headers["ratelimit-limit"]) <= 5000
+        assert client.get("/v2/droplets?per_page=9", headers=headers).status_code == 400
+        created = client.post("/v2/droplets", json={"name": "web-1", "size": "s-2vcpu-2gb"}, headers=headers)
+        assert created.status_code == 202
+        assert client.post("/v2/droplets", json={"name": "web-1"}, headers=headers).status_code == 400
+
+
+def test_a_swagger_2_document_is_served_under_its_base_path_with_its_bodies_and_security() -> None:
+    headers = CREDENTIALS["swagger2"]
+    with _client("swagger2") as client:
+        assert client.get("/v1/pets?limit=3&tags=red,blue", headers=headers).status_code == 200
+        assert client.get("/v1/pets?tags=pink", headers=headers).status_code == 400
+        assert client.get("/v1/pets").status_code == 401  # the global apiKey requirement
+        pet = {"name": "Rex", "kind": "dog"}
+        assert client.post("/v1/pets", json=pet, headers=headers).status_code == 201
+        assert client.post("/v1/pets", json={"name": "Rex"}, headers=headers).status_code == 400
+        assert client.delete("/v1/pets/7").status_code == 204  # `security: []`
+        photo = client.post("/v1/pets/7/photos", files={"photo": ("p.png", b"\x89PNG")}, headers=headers)
+        assert photo.status_code == 201, photo.text
+        assert client.post("/v1/pets/7/photos", data={"caption": "x"}, headers=headers).status_code == 400
+        note = client.post("/v1/pets/7/notes", data={"text": "hello"}, headers=headers)
+        assert note.status_code == 201, note.text
+        assert client.get("/pets", headers=headers).status_code == 404
 
 
 def test_several_parameters_in_one_path_segment() -> None:
