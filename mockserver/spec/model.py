@@ -182,7 +182,7 @@ class Spec:
         return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
 
     def _operation_pointers(self) -> set[str]:
-        pointers = set()
+        pointers: set[str] = set()
         for operation in self.operations:
             pointers.update(parameter.schema_pointer for parameter in operation.parameters)
             media_types = list(operation.request_body.content.values()) if operation.request_body else []

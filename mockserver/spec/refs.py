@@ -173,11 +173,11 @@ class RefResolver:
             return  # a plain-name anchor (`#node`): JSON Schema resolves it by itself
         pointer = fragment_pointer(fragment)
         site: _Chain = (chain, key)
-        target_context = context
+        target_context: _Context | None = context
         if file_part:
             target_context = self._external(file_part, written, site, context, in_extension)
-            if target_context is None:
-                return
+        if target_context is None:
+            return
         target = target_context.prefix + pointer
         local = "#" + as_fragment(target)
         if local != written:
