@@ -43,6 +43,10 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fixtures", default=None, help="the fixtures folder (default: ./fixtures when it exists)"
     )
+    parser.add_argument(
+        "--allow-ref-outside", action="store_true",
+        help="let the spec's $refs read files outside its folder (refused by default)",
+    )
 
 
 def spec_path(value: str | None, command: str) -> Path:
@@ -119,11 +123,13 @@ def run_check(args: argparse.Namespace) -> int:
     from mockserver.spec import load_spec
 
     try:
-        spec = load_spec(spec_path(args.spec, "check"), validate=True, strict=True)
+        spec = load_spec(spec_path(args.spec, "check"), validate=True, strict=True,
+                         allow_ref_outside=args.allow_ref_outside)
         create_app(spec, fixtures_dir(args.fixtures))
     except LoadError as error:
         report_problems(error.problems)
         return 2
+    report_problems(spec.notes, label="note")
     print(f"OK: {len(spec.operations)} operations in {len(spec.files)} file(s)")
     return 0
 

@@ -11,7 +11,9 @@ Checks left out, each where its premise does not hold for a mock:
   ones (it checks their presence and shape), so it always "accepts invalid authentication";
 - `status_code_conformance` on an operation that documents no responses: no status conforms;
 - `negative_data_rejection` on multipart bodies: schemathesis counts `null` or a number sent as a form
-  field as invalid for a string field, but a multipart field is text, so the server sees a valid string.
+  field as invalid for a string field, but a multipart field is text, so the server sees a valid string;
+- `content_type_conformance` on a Swagger 2.0 operation with a response documented without a schema (a
+  204): schemathesis expects one of `produces` even on an answer that has no body.
 
 Negative cases that are valid as sent are discarded: an array header sent empty, and a JSON body whose only
 fault is an integral float for an integer (see `_array_header_sent_empty`, `_json_body_valid_as_read`).
@@ -32,6 +34,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     ignored_auth,
     negative_data_rejection,
     status_code_conformance,
@@ -54,6 +57,8 @@ ENTRIES = {
 # Valid credentials for every scheme the corpus declares (a bearer token also satisfies oauth2).
 CREDENTIALS: dict[str, dict[str, str]] = {
     "security": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key", "Cookie": "session=s1"},
+    "swagger2": {"Authorization": "Bearer corpus-token", "X-API-Key": "corpus-key"},
+    "split_resources": {"Authorization": "Bearer corpus-token"},
 }
 MULTIPART = "multipart/form-data"
 
@@ -181,6 +186,80 @@ def test_a_base_path_from_servers_prefixes_every_operation() -> None:
         assert client.get("/products").status_code == 404
 
 
+def _answered_by(client: TestClient) -> str | None:
+    return client.app.state.journal[-1].operation_id  # type: ignore[attr-defined]
+
+
+def test_fragment_paths_are_requested_without_the_fragment_and_each_body_reaches_its_operation() -> None:
+    with _client("fragment_paths") as client:
+        entry = {"operation": "add-metadata-entry", "key": "k", "value": "v"}
+        add = client.post("/files/7/metadata", json=entry)
+        assert (add.status_code, _answered_by(client)) == (200, "addMetadata")
+        assert "added" in add.json()
+        remove = client.post("/files/7/metadata", json={"operation": "remove-metadata-entry", "key": "k"})
+        assert (remove.status_code, _answered_by(client)) == (200, "removeMetadata")
+        assert "removed" in remove.json()
+        invalid = client.post("/files/7/metadata", json={"operation": "rename"})
+        # Neither validates: the first, in document order, answers.
+        assert (invalid.status_code, _answered_by(client)) == (400, "addMetadata")
+        assert client.get("/files/7/metadata").status_code == 200
+        assert client.post("/files/7/metadata%23add", json={}).status_code == 404
+
+
+def test_check_notes_operations_that_share_a_route(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(ENTRIES["fragment_paths"])]) == 0
+    out, err = capsys.readouterr()
+    assert "OK: 3 operations" in out
+    [note] = err.splitlines()
+    assert note.startswith("mockserver: note: ")
+    assert "POST /files/{file_id}/metadata#remove is requested as POST /files/{file_id}/metadata" in note
+    assert "POST /files/{id}/metadata#add" in note
+
+
+def test_servers_of_a_path_item_or_an_operation_override_the_documents() -> None:
+    with _client("operation_servers") as client:
+        assert client.get("/2.0/users/me").status_code == 200
+        assert client.post("/api/2.0/files/content", json={"name": "a.txt"}).status_code == 201
+        assert client.post("/oauth2/token", data={"grant_type": "client_credentials"}).status_code == 200
+        assert client.post("/2.0/oauth2/token", data={"grant_type": "client_credentials"}).status_code == 404
+        assert client.post("/2.0/files/content", json={"name": "a.txt"}).status_code == 404
+        assert client.get("/users/me").status_code == 404
+
+
+def test_a_spec_split_by_resource_serves_external_path_items_parameters_responses_and_examples() -> None:
+    headers = CREDENTIALS["split_resources"]
+    with _client("split_resources") as client:
+        droplet = client.get("/v2/droplets/3164444", headers=headers)
+        assert droplet.status_code == 200
+        assert droplet.json() == {"droplet": {"id": 3164444, "name": "example-1", "size": "s-1vcpu-1gb"}}
+        assert 1 <= int(droplet.headers["ratelimit-limit"]) <= 5000
+        assert client.get("/v2/droplets?per_page=9", headers=headers).status_code == 400
+        created = client.post("/v2/droplets", json={"name": "web-1", "size": "s-2vcpu-2gb"}, headers=headers)
+        assert created.status_code == 202
+        assert client.post("/v2/droplets", json={"name": "web-1"}, headers=headers).status_code == 400
+
+
+def test_a_swagger_2_document_is_served_under_its_base_path_with_its_bodies_and_security() -> None:
+    headers = CREDENTIALS["swagger2"]
+    with _client("swagger2") as client:
+        assert client.get("/v1/pets?limit=3&tags=red,blue", headers=headers).status_code == 200
+        assert client.get("/v1/pets?tags=pink", headers=headers).status_code == 400
+        assert client.get("/v1/pets").status_code == 401  # the global apiKey requirement
+        pet = {"name": "Rex", "kind": "dog"}
+        assert client.post("/v1/pets", json=pet, headers=headers).status_code == 201
+        assert client.post("/v1/pets", json={"name": "Rex"}, headers=headers).status_code == 400
+        assert client.delete("/v1/pets/7").status_code == 204  # `security: []`
+        photo = client.post("/v1/pets/7/photos", files={"photo": ("p.png", b"\x89PNG")}, headers=headers)
+        assert photo.status_code == 201, photo.text
+        assert client.post("/v1/pets/7/photos", data={"caption": "x"}, headers=headers).status_code == 400
+        note = client.post("/v1/pets/7/notes", data={"text": "hello"}, headers=headers)
+        assert note.status_code == 201, note.text
+        assert client.get("/pets", headers=headers).status_code == 404
+
+
 def test_several_parameters_in_one_path_segment() -> None:
     with _client("path_params") as client:
         csv = client.get("/files/report-1.csv", headers={"Accept": "text/csv"})
@@ -241,9 +320,8 @@ PUBLISHED_PROBLEMS = [
     ("/paths/~1items/get/responses/200", '"description" is a required property'),
     ("/paths/~1items~1{id}/get/parameters/0/required", "must be true, not false"),
     ("/components/schemas/Legacy/properties/code/type", '"int" is not one of'),
-    ("/paths/~1items~1{id}~1tags/get", "Operation ID 'listItems'"),
     ("/paths/~1items~1{id}~1tags/get", "Path parameter 'id'"),
-    ("/components/schemas/Legacy/properties/code/type", "operation GET /legacy skipped"),
+    ("/components/schemas/Legacy/properties/code/type", "operation GET /legacy cannot be served"),
 ]
 
 
@@ -269,23 +347,18 @@ def test_serve_warns_about_each_problem_and_serves_every_operation_it_can() -> N
     assert served == ["GET /items", "GET /items/{id}", "GET /items/{id}/tags"]
     with TestClient(app) as client:
         assert client.get("/items/7").status_code == 200
-        assert client.get("/legacy").status_code == 404
+        unservable = client.get("/legacy")
+    assert unservable.status_code == 501
+    assert unservable.headers["content-type"] == "application/problem+json"
+    assert "GET /legacy cannot be served" in unservable.headers["x-mock-error"]
+    assert "not valid JSON Schema" in unservable.json()["detail"]
+    assert [op.key for op in app.spec.unservable] == ["GET /legacy"]
 
 
 def test_serve_strict_makes_any_problem_fatal() -> None:
     with pytest.raises(LoadError) as raised:
         build_mock(ServeOptions(spec=PUBLISHED, strict=True, log_format=None))
     assert len(raised.value.problems) == len(PUBLISHED_PROBLEMS)
-
-
-def test_a_swagger_2_document_is_refused_with_a_clear_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    spec = tmp_path / "swagger.yaml"
-    spec.write_text('swagger: "2.0"\ninfo: {title: Old, version: "1"}\npaths: {}\n')
-    assert main(["check", str(spec)]) == 2
-    [line] = capsys.readouterr().err.splitlines()
-    assert f"{spec}: /swagger: Swagger 2.0 is not supported: convert it to OpenAPI 3" in line
 
 
 # --- schemathesis against the mock ---------------------------------------------------------------------
@@ -298,14 +371,25 @@ def _schema(name: str) -> Any:
     return schema
 
 
+# Cases the mock does not pass yet, and why (each names the issue that fixes it; remove it then).
+KNOWN_GAPS = {
+    "swagger2-POST /pets/{petId}/notes-negative": "issue 14 §2: a urlencoded form's undocumented fields "
+                                                   "(additionalProperties: false) are not refused yet",
+}
+
+
 def _fuzz_cases(names: Iterable[str]) -> list[Any]:
     """(spec, operation, mode) for every operation of the named specs, in both generation modes."""
-    return [
-        pytest.param(name, operation.method, operation.path, mode, id=f"{name}-{operation.key}-{mode.value}")
-        for name in names
-        for operation in load_spec(ENTRIES[name]).operations
-        for mode in GenerationMode
-    ]
+    cases = []
+    for name in names:
+        for operation in load_spec(ENTRIES[name]).operations:
+            for mode in GenerationMode:
+                case_id = f"{name}-{operation.key}-{mode.value}"
+                gap = KNOWN_GAPS.get(case_id)
+                marks = [pytest.mark.xfail(reason=gap, strict=False)] if gap else []
+                cases.append(pytest.param(name, operation.method, operation.path, mode, id=case_id,
+                                          marks=marks))
+    return cases
 
 
 def _fuzz(name: str, method: str, path: str, mode: GenerationMode, headers: dict[str, str] | None) -> None:
@@ -316,12 +400,34 @@ def _fuzz(name: str, method: str, path: str, mode: GenerationMode, headers: dict
               phases=[Phase.explicit, Phase.generate])
     def conforms(case: Any) -> None:
         assume(not _array_header_sent_empty(case) and not _json_body_valid_as_read(case))
+        assume(not _credential_mutated(case, headers))
         case.call_and_validate(headers=headers, excluded_checks=_excluded_checks(case))
 
     try:
         conforms()
     except Unsatisfiable:
         pytest.skip("the operation takes nothing that negative data could break")
+
+
+def _credential_mutated(case: Any, credentials: dict[str, str] | None) -> bool:
+    """Whether a negative case's only fault is in a credential header that the test then sends valid.
+
+    For Swagger 2.0, schemathesis makes `apiKey` headers parameters and may drop or spoil them; the
+    credentials the test passes replace them, so the request is valid as sent.
+    """
+    data = getattr(case.meta.phase, "data", None) if case.meta is not None else None
+    mutations = getattr(data, "mutations", None) or ()
+    names = {name.lower() for name in credentials or {}}
+    spoiled = [mutation for mutation in mutations
+               if mutation.parameter_location == ParameterLocation.HEADER
+               and str(mutation.parameter).lower() in names]
+    # Extra query parameters or headers are ignored, as schemathesis expects of servers.
+    others_only_extra = all(
+        mutation in spoiled or (mutation.parameter_location != ParameterLocation.BODY
+                                and tuple(mutation.keywords) == ("additionalProperties",))
+        for mutation in mutations
+    )
+    return bool(spoiled) and others_only_extra
 
 
 def _array_header_sent_empty(case: Any) -> bool:
@@ -378,6 +484,12 @@ def _excluded_checks(case: Any) -> list[Any]:
         excluded.append(status_code_conformance)
     if case.media_type == MULTIPART and case.meta is not None and case.meta.generation.mode.is_negative:
         excluded.append(negative_data_rejection)
+    responses = case.operation.definition.raw.get("responses") or {}
+    if "swagger" in case.operation.schema.raw_schema and any(
+        isinstance(response, dict) and "schema" not in response and "$ref" not in response
+        for response in responses.values()
+    ):
+        excluded.append(content_type_conformance)
     return excluded
 
 

@@ -1,5 +1,10 @@
 """Path templates -> operations: a segment trie where literal segments win over parameters.
 
+Each operation is routed under its own base path (its server URL's path) and without a `#fragment`: some
+specs document alternatives of one method as `/files/{id}#add` and `/files/{id}#remove`, which clients
+request as `/files/{id}`. Operations that share a route this way are all kept, in document order: the
+match names the first and lists every candidate, for the caller to pick by what the request holds.
+
 Matches are remembered per (path, method), a bounded number of them: clients request the same paths
 again and again, and walking the trie (percent-decoding, regular expressions) is most of routing's cost.
 """
@@ -7,6 +12,7 @@ again and again, and walking the trie (percent-decoding, regular expressions) is
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -26,17 +32,24 @@ class _Node:
     # Templates that differ only in parameter names (`/users/{username}`, `/users/{user_id}/repos`) share
     # a node: its values are captured by position and named by the template of the operation matched.
     patterns: list[tuple[re.Pattern[str], _Node]] = field(default_factory=list)
-    operations: dict[str, Operation] = field(default_factory=dict)  # by upper-case method
-    parameter_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by method, template order
+    # By upper-case method: the operations with this route, in document order, each with the names of its
+    # path parameters in template order.
+    operations: dict[str, list[tuple[Operation, tuple[str, ...]]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RouteMatch:
-    """The methods a path allows; `operation` is None when the method is not one of them."""
+    """The methods a path allows; `operation` is None when the method is not one of them.
+
+    `candidates` lists every operation of that method and route with its path parameters, the first being
+    `operation` (none when it is None); there are several only when path templates differ by a `#fragment`
+    alone, or by the names of their parameters.
+    """
 
     operation: Operation | None
     path_params: dict[str, str]
     allowed: tuple[str, ...]
+    candidates: tuple[tuple[Operation, dict[str, str]], ...] = ()
 
 
 def _segment_pattern(segment: str) -> re.Pattern[str]:
@@ -61,9 +74,8 @@ def _decoded(segment: str) -> str:
 class Router:
     """Finds the operation for a raw request path; built once from the spec's operations."""
 
-    def __init__(self, operations: tuple[Operation, ...], base_path: str = "") -> None:
+    def __init__(self, operations: Iterable[Operation]) -> None:
         self._root = _Node()
-        self._base = _split(base_path)
         self._matches: dict[tuple[str, str], RouteMatch | None] = {}
         for operation in operations:
             self._add(operation)
@@ -71,7 +83,7 @@ class Router:
     def _add(self, operation: Operation) -> None:
         node = self._root
         names: list[str] = []
-        for segment in _split(operation.path):
+        for segment in _split(operation.url_path):
             if "{" not in segment:
                 node = node.literals.setdefault(segment, _Node())
                 continue
@@ -84,8 +96,7 @@ class Router:
                 node.patterns.append((pattern, existing))
                 node.patterns.sort(key=lambda entry: -len(_PARAM.sub("", entry[0].pattern)))
             node = existing
-        node.operations[operation.method] = operation
-        node.parameter_names[operation.method] = tuple(names)
+        node.operations.setdefault(operation.method, []).append((operation, tuple(names)))
 
     def match(self, raw_path: str, method: str) -> RouteMatch | None:
         """Match a raw (still percent-encoded) path; None when no path template fits.
@@ -105,15 +116,17 @@ class Router:
 
     def _match(self, raw_path: str, method: str) -> RouteMatch | None:
         segments = [_decoded(segment) for segment in _split(raw_path)]
-        if segments[: len(self._base)] != self._base:
-            return None
-        found = self._walk(self._root, segments[len(self._base) :], ())
+        found = self._walk(self._root, segments, ())
         if found is None:
             return None
         node, values = found
-        operation = node.operations.get(method.upper())
-        names = node.parameter_names[operation.method] if operation is not None else ()
-        return RouteMatch(operation, dict(zip(names, values, strict=False)), tuple(node.operations))
+        allowed = tuple(node.operations)
+        routed = node.operations.get(method.upper())
+        if routed is None:
+            return RouteMatch(None, {}, allowed)
+        candidates = tuple((operation, dict(zip(names, values, strict=False))) for operation, names in routed)
+        operation, path_params = candidates[0]
+        return RouteMatch(operation, path_params, allowed, candidates)
 
     def _walk(
         self, node: _Node, segments: list[str], values: tuple[str, ...]

@@ -138,7 +138,7 @@ class Recorder:
         self.out_dir = out_dir
         self.transport = transport
         self.report = report
-        self.router = Router(spec.operations, spec.base_path)
+        self.router = Router(spec.routes)
         self.secret_headers = credential_names(spec, "header")
         self.secret_query = credential_names(spec, "query")
         self.recorded: dict[Path, list[dict[str, Any]]] = {}  # the good fixtures of each file

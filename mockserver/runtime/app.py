@@ -77,7 +77,7 @@ class MockApp:
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.router = Router(self.spec.operations, self.spec.base_path)
+        self.router = Router(self.spec.routes)
         self.sources = [OverrideSource(self.state, self.spec_answers.documented), *self.sources]
         # Operations whose answers may vary for the same request (Python hooks): never memoized.
         self._impure = frozenset(key for source in self.sources for key in source.impure_operations)
@@ -147,14 +147,36 @@ class MockApp:
             answer = _plain(405, "Method Not Allowed", "routing")
             answer.headers["Allow"] = ", ".join(match.allowed)
             return None, answer
-        operation = match.operation
+        operation, path_params = match.operation, match.path_params
+        if len(match.candidates) > 1:
+            operation, path_params = self._first_valid(match.candidates, query, headers, body)
+        if operation.unservable:
+            return operation, mock_error(501, f"{operation.key} cannot be served: {operation.unservable}")
         try:
-            return operation, self._answer(operation, match.path_params, query, headers, body, too_large)
+            return operation, self._answer(operation, path_params, query, headers, body, too_large)
         except NegotiationError as error:
             return operation, mock_error(error.status, error.message, error.choices)
         except GenerationError as error:  # the spec's schema admits no body: its problem, not the client's
             logger.warning("%s", error)
             return operation, mock_error(500, f"cannot answer from the spec: {error}")
+
+    def _first_valid(
+        self,
+        candidates: Sequence[tuple[Operation, dict[str, str]]],
+        query: Sequence[tuple[str, str]],
+        headers: Headers,
+        body: bytes,
+    ) -> tuple[Operation, dict[str, str]]:
+        """Of operations sharing a route (`#fragment` paths), the first whose parameters and body are valid,
+        else the first (which answers its validation error)."""
+        cookie = headers.get("cookie")
+        cookies = cookie_parser(cookie) if cookie else {}
+        for operation, path_params in candidates:
+            if not operation.unservable:
+                request = RequestData(path_params, query, headers, cookies, body, headers.get("content-type"))
+                if not isinstance(self._runtime(operation).validator.validate(request), list):
+                    return operation, path_params
+        return candidates[0]
 
     def _answer(
         self,

@@ -17,9 +17,10 @@ class BackgroundValidation:
     """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
     low-priority process: seconds of CPU on a large spec, while the mock answers at full speed."""
 
-    def __init__(self, spec: Path, printed: set[str]) -> None:
+    def __init__(self, spec: Path, printed: set[str], allow_ref_outside: bool = False) -> None:
         self.spec = spec
         self.printed = printed
+        self.allow_ref_outside = allow_ref_outside
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -27,6 +28,8 @@ class BackgroundValidation:
     def start(self) -> None:
         code = "from mockserver.serving.background import report_validation; report_validation()"
         command = [sys.executable, "-c", code, str(self.spec)]
+        if self.allow_ref_outside:
+            command.append("--allow-ref-outside")
         with self._lock:
             if self._stopped or self._process is not None:
                 return
@@ -67,7 +70,8 @@ def report_validation() -> None:
     threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
 
     try:
-        spec = load_spec(sys.argv[1], validate=True, strict=False)
+        spec = load_spec(sys.argv[1], validate=True, strict=False,
+                         allow_ref_outside="--allow-ref-outside" in sys.argv)
     except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
         return
     for warning in map(str, spec.warnings):

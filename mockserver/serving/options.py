@@ -21,6 +21,7 @@ class ServeOptions:
     mode: str = "auto"
     scenario: str | None = None
     strict: bool = False
+    allow_ref_outside: bool = False  # may the spec's `$ref`s read files outside its folder
     delay: DelayRange | None = None
     cors: bool = True
     cors_origins: tuple[str, ...] = ()  # empty: every origin
@@ -36,6 +37,7 @@ def options_to_json(options: ServeOptions) -> str:
     return json.dumps({
         "spec": str(options.spec), "fixtures": None if options.fixtures is None else str(options.fixtures),
         "seed": options.seed, "mode": options.mode, "scenario": options.scenario, "strict": options.strict,
+        "allow_ref_outside": options.allow_ref_outside,
         "delay": None if options.delay is None else str(options.delay), "cors": options.cors,
         "cors_origins": list(options.cors_origins), "admin": options.admin,
         "admin_prefix": options.admin_prefix, "journal_size": options.journal_size,

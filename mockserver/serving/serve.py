@@ -44,11 +44,14 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     printed = _warnings(app, stack)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
+    for note in app.spec.notes:
+        print(f"mockserver: note: {note}", file=sys.stderr)
     watcher = None
     if watch:
         watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
     _print_banner(stack, options, host, sock.getsockname()[1], watcher)
-    validation = BackgroundValidation(options.spec, set(printed)) if not options.strict else None
+    validation = None if options.strict else BackgroundValidation(options.spec, set(printed),
+                                                                  options.allow_ref_outside)
     if validation is not None:
         validation.start()
     try:

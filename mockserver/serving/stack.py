@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Scope
 
+from mockserver.foundation.problems import LoadError
 from mockserver.runtime.app import MockApp, create_app
 from mockserver.runtime.delivery import FaultSettings
 from mockserver.serving.admin import DEFAULT_ADMIN_PREFIX, AdminApi
@@ -36,9 +37,13 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     """
     sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
-    spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict)
-    app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
-                     scenario=options.scenario, strict=options.strict, **sizing)
+    spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict,
+                     allow_ref_outside=options.allow_ref_outside)
+    try:
+        app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
+                         scenario=options.scenario, strict=options.strict, **sizing)
+    except LoadError as error:  # fixture problems often follow from the spec's: those are told first
+        raise LoadError([*spec.warnings, *error.problems]) from None
     app.faults = FaultSettings(delay=options.delay)
     if options.log_format is not None:
         app.observers.append(RequestLog(app.spec, options.log_stream, options.log_format))

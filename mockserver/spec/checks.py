@@ -18,33 +18,45 @@ from typing import Any
 import jsonschema_rs
 from openapi_schema_validator import OAS31_BASE_DIALECT_ID, OAS30Validator, OAS31Validator
 from openapi_schema_validator._specifications import REGISTRY as OPENAPI_SCHEMAS
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas.utils import get_schema_content
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from mockserver.foundation.problems import Problem, join_pointer
+from mockserver.spec.refs import ExternalValues
 
 Locate = Callable[[str], tuple[str, str]]  # merged-document pointer -> (file, pointer in that file)
 
 _MAX_MESSAGE = 200
+_NAMES = {"2.0": "Swagger 2.0", "3.0": "OpenAPI 3.0", "3.1": "OpenAPI 3.1"}
+# Swagger 2.0 allows `type: file` in a response's schema; openapi-spec-validator's schema check does not.
+_FILE_TYPE_MISREAD = "'file' is not valid under any of the given schemas"
 _OPERATION_IN_MESSAGE = re.compile(r"for '(get|put|post|delete|options|head|patch|trace)'")
 _Finding = tuple[str, str]  # (pointer in the merged document, reason)
 _ENUM_ERROR = jsonschema_rs.ValidationErrorKind.Enum
 _OAS31_VOCABULARY = "https://spec.openapis.org/oas/3.1/meta/base"
 
 
-def validate_document(document: dict[str, Any], version: str, locate: Locate) -> list[Problem]:
-    """Every problem openapi-spec-validator finds in `document` (an OpenAPI `version` document)."""
-    family = "3.0" if version.startswith("3.0") else "3.1"
+def validate_document(
+    document: dict[str, Any], version: str, locate: Locate, external: ExternalValues | None = None
+) -> list[Problem]:
+    """Every problem openapi-spec-validator finds in `document` (an OpenAPI `version` document).
+
+    Values `external` holds (read from files the spec refers to) are never quoted in a message.
+    """
+    family = version[:3]  # "2.0", "3.0" or "3.1"
     findings = [*_structural_findings(document, family)]
-    findings += _until_failure(_semantic_findings(document, family, {pointer for pointer, _ in findings}))
+    explained = {pointer for pointer, _ in findings}
+    findings += _until_failure(_semantic_findings(document, family, explained, external))
     problems: list[Problem] = []
     seen: set[_Finding] = set()
     for pointer, reason in findings:
+        if family == "2.0" and reason == _FILE_TYPE_MISREAD:
+            continue
         if (pointer, reason) not in seen:
             seen.add((pointer, reason))
             file, file_pointer = locate(pointer)
-            problems.append(Problem(file, file_pointer, f"invalid OpenAPI {family}: {reason}"))
+            problems.append(Problem(file, file_pointer, f"invalid {_NAMES[family]}: {reason}"))
     return problems
 
 
@@ -117,30 +129,58 @@ def _short(message: str) -> str:
 # --- semantic checks ----------------------------------------------------------------------------------------
 
 
-def _semantic_findings(document: dict[str, Any], family: str, explained: set[str]) -> Iterator[_Finding]:
+def _semantic_findings(
+    document: dict[str, Any], family: str, explained: set[str], external: ExternalValues | None
+) -> Iterator[_Finding]:
     """The semantic findings; a component schema's is left out when a structural finding inside it (one of
     `explained`) names the cause more precisely."""
-    validator_class = OpenAPIV30SpecValidator if family == "3.0" else OpenAPIV31SpecValidator
-    validator = validator_class(document)
+    validator_classes = {"2.0": OpenAPIV2SpecValidator, "3.0": OpenAPIV30SpecValidator}
+    validator = validator_classes.get(family, OpenAPIV31SpecValidator)(document)
     registry = validator.keyword_validators_registry
-    _speed_up(registry["schema"], family, document)
+    if family != "2.0":
+        _speed_up(registry["schema"], family, document)
     root = validator.schema_path
     if isinstance(document.get("tags"), list):
-        yield from _run("/tags", partial(registry["tags"], root / "tags"))
+        yield from _run("/tags", partial(registry["tags"], root / "tags"), external)
     # Component schemas first: the validator checks each schema once, so a broken component is reported
     # where it is defined rather than at the first path that happens to use it.
-    components = document.get("components")
-    if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
-        for name, schema in (root / "components" / "schemas").items():
-            pointer = join_pointer("components", "schemas", name)
+    section = ("definitions",) if family == "2.0" else ("components", "schemas")
+    components = document.get(section[0])
+    if isinstance(components, dict) and isinstance(components.get(section[-1], components), dict):
+        schemas = root / section[0] / section[1] if len(section) == 2 else root / section[0]
+        for name, schema in schemas.items():
+            pointer = join_pointer(*section, name)
             if not any(found == pointer or found.startswith(pointer + "/") for found in explained):
-                yield from _run(pointer, partial(registry["schema"], schema))
+                yield from _run(pointer, partial(registry["schema"], schema), external)
             else:
-                _until_failure(_run(pointer, partial(registry["schema"], schema)))  # marks it checked
+                # Run all the same: it marks the schema checked.
+                _until_failure(_run(pointer, partial(registry["schema"], schema), external))
     if isinstance(document.get("paths"), dict):
         for url, item in (root / "paths").items():
             pointer = join_pointer("paths", url)
-            yield from _run(pointer, partial(registry["path"], url, item), by_operation=True)
+            yield from _run(pointer, partial(registry["path"], url, item), external, by_operation=True)
+
+
+def _without_external_values(error: Any, external: ExternalValues | None) -> str:
+    return str(error.message) if external is None else external.redact(str(error.message))
+
+
+@cache
+def openapi_vocabulary() -> set[str]:
+    """Every string of the OpenAPI and JSON Schema meta-schemas: words any document may quote."""
+    found: set[str] = set()
+    pending: list[Any] = [get_schema_content(family) for family in ("2.0", "3.0", "3.1")]
+    pending.append(OAS30Validator.META_SCHEMA)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            found.add(node)
+        elif isinstance(node, dict):
+            found.update(node)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 class _IdSet(set[int]):
@@ -186,14 +226,19 @@ def _until_failure(findings: Iterator[_Finding]) -> list[_Finding]:
     return collected
 
 
-def _run(pointer: str, check: Callable[[], Iterable[Any]], by_operation: bool = False) -> Iterator[_Finding]:
+def _run(
+    pointer: str,
+    check: Callable[[], Iterable[Any]],
+    external: ExternalValues | None,
+    by_operation: bool = False,
+) -> Iterator[_Finding]:
     try:
         for error in check():
             where = pointer
             match = _OPERATION_IN_MESSAGE.search(error.message) if by_operation else None
             if match:
                 where = pointer + join_pointer(match.group(1))
-            yield where, _short(error.message)
+            yield where, _short(_without_external_values(error, external))
     # The semantic checks assume a structurally valid document and can fail on one that is not; the
     # structural pass has reported the cause already.
     except Exception:

@@ -4,6 +4,11 @@ YAML is read with a safe loader that follows the YAML 1.2 core schema, like JSON
 tools: dates and times stay strings (`2024-01-01`), only `true`/`false` are booleans (`no`, `on` stay
 strings), and mapping keys are kept as written (`200:` is the key "200", not the integer 200).
 
+A file larger than `MAX_FILE_BYTES` is refused, and so is a YAML document whose aliases (`*name`)
+would expand it to more than `MAX_EXPANDED_VALUES` values (a "billion laughs" document: nine lists of
+nine aliases to the list before weigh a few hundred bytes and expand to hundreds of millions of values,
+which anything that walks or copies the data, serializing an answer for one, would build in memory).
+
 Parsing YAML is slow (tens of milliseconds for a 100 KB file, even with libyaml), so what a file
 parses to is kept in a cache folder, by the hash of the file's bytes and of the parser's version: like
 Python's `.pyc` files, an entry is never stale, and an edited file is simply parsed again. The folder
@@ -35,6 +40,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 DOCUMENT_SUFFIXES = JSON_SUFFIXES + YAML_SUFFIXES
 # Finding the line of a pointer re-parses the file; beyond this size it is not worth the time.
 MAX_BYTES_FOR_LINE_LOOKUP = 5_000_000
+MAX_FILE_BYTES = 128 * 1024 * 1024  # the largest published specs weigh tens of MB
+MAX_EXPANDED_VALUES = 5_000_000  # what aliases may add to a YAML document (each alias counts its whole node)
 
 _YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _REPLACED_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp")}
@@ -137,6 +144,9 @@ class FileReadError(Exception):
 def read_source(path: Path, display: str) -> SourceFile:
     """Read and parse one JSON or YAML file (by its suffix; YAML for anything but `.json`)."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise FileReadError(Problem(display, "", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; "
+                                                     "refused (a spec or fixture file is far smaller)"))
         content = path.read_bytes()
         text = content.decode("utf-8-sig")
     except FileNotFoundError:
@@ -197,11 +207,36 @@ def _parse_yaml(text: str, display: str) -> tuple[Any, list[tuple[str, int]]]:
         loader.dispose()
     if data is None:
         raise FileReadError(Problem(display, "", "the file is empty"))
-    if "&" in text and "*" in text and _contains_itself(data):  # only anchors and aliases can do that
-        message = ("invalid YAML: an alias (*name) is used inside the node it names; data cannot contain "
-                   "itself (recursive schemas need $ref)")
-        raise FileReadError(Problem(display, "", message), parse_error=True)
+    if "&" in text and "*" in text:  # only anchors and aliases can make data contain itself, or expand
+        if _contains_itself(data):
+            message = ("invalid YAML: an alias (*name) is used inside the node it names; data cannot contain "
+                       "itself (recursive schemas need $ref)")
+            raise FileReadError(Problem(display, "", message), parse_error=True)
+        if _expanded_size(data) > MAX_EXPANDED_VALUES:
+            message = (f"refused: its aliases (*name) expand it to more than {MAX_EXPANDED_VALUES:,} values "
+                       "(a \"billion laughs\" document); write the repeated parts once, or use $ref")
+            raise FileReadError(Problem(display, "", message), parse_error=True)
     return data, loader.duplicate_keys
+
+
+def _expanded_size(data: Any) -> int:
+    """How many values `data` holds once every alias is expanded (shared nodes counted each time they
+    appear); computed over the shared nodes, each once."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [child for child in (node.values() if isinstance(node, dict) else node)
+                    if isinstance(child, (dict, list))]
+        if children_done:
+            scalars = len(node) - len(children)
+            sizes[id(node)] = 1 + scalars + sum(sizes[id(child)] for child in children)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(data)] if isinstance(data, (dict, list)) else 1
 
 
 def _contains_itself(data: Any) -> bool:
@@ -230,7 +265,7 @@ def _contains_itself(data: Any) -> bool:
 
 CACHE_ENVIRONMENT_VARIABLE = "MOCKSERVER_CACHE_DIR"
 # Bump when what a YAML file parses to changes (the loader's rules above): older entries are then unused.
-_PARSER_VERSION = 1
+_PARSER_VERSION = 2
 _CACHE_MAX_ENTRIES = 1000
 _CACHE_MAX_BYTES = 256 * 1024 * 1024
 _CACHE_MIN_BYTES = 512  # smaller files parse faster than an entry is found

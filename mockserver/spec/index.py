@@ -1,13 +1,15 @@
 """Indexing the merged document into `Operation` objects (parameters, bodies, responses, security).
 
 An operation that cannot be served as written (a parameter without a name, a response that is not an
-object, ...) is skipped with a warning naming its file and place; the rest of the spec still loads.
+object, ...) is kept apart as unservable, with a warning naming its file, place and reason: requests to it
+are answered 501, and the rest of the spec still loads.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,19 +46,37 @@ class _Unservable(Exception):
         self.reason = reason
 
 
-def index_operations(document: dict[str, Any], locate: Locate) -> tuple[list[Operation], list[Problem]]:
-    """Every operation under `paths` (webhooks are not operations), and warnings for what was skipped."""
+@dataclass
+class Index:
+    """The operations of a document: those that can be served, those that cannot, and warnings."""
+
+    operations: list[Operation] = field(default_factory=list)
+    unservable: list[Operation] = field(default_factory=list)  # each with its `unservable` reason
+    warnings: list[Problem] = field(default_factory=list)
+    order: dict[str, int] = field(default_factory=dict)  # operation key -> its rank in the document
+
+    def in_document_order(self, operations: list[Operation]) -> list[Operation]:
+        return sorted(operations, key=lambda operation: self.order.get(operation.key, len(self.order)))
+
+
+def index_operations(document: dict[str, Any], locate: Locate) -> Index:
+    """Every operation under `paths` (webhooks are not operations), in document order."""
     indexer = _Indexer(document, locate)
     paths = document.get("paths")
     for url, item in paths.items() if isinstance(paths, dict) else ():
         if not str(url).startswith("x-"):
             indexer.path(url, item, join_pointer("paths", url))
-    return indexer.operations, indexer.warnings
+    return indexer.index
 
 
 def base_path(document: dict[str, Any]) -> str:
-    """The path of the first server URL ("" when absent or "/"), with server variables at their defaults."""
-    servers = document.get("servers")
+    """The path of the document's first server URL ("" when absent or "/")."""
+    return servers_base_path(document.get("servers"))
+
+
+def servers_base_path(servers: Any) -> str:
+    """The path of the first server URL of a `servers` list ("" when absent or "/"), with server variables
+    at their defaults."""
     if not (isinstance(servers, list) and servers and isinstance(servers[0], dict)):
         return ""
     url = servers[0].get("url")
@@ -79,12 +99,12 @@ class _Indexer:
     def __init__(self, document: dict[str, Any], locate: Locate) -> None:
         self.document = document
         self.locate = locate
-        self.operations: list[Operation] = []
-        self.warnings: list[Problem] = []
+        self.index = Index()
+        self.document_base_path = base_path(document)
 
     def warn(self, pointer: str, message: str) -> None:
         file, file_pointer = self.locate(pointer)
-        self.warnings.append(Problem(file, file_pointer, message))
+        self.index.warnings.append(Problem(file, file_pointer, message))
 
     def follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow `$ref`s (of parameter, response, ... objects) to the object and its pointer."""
@@ -113,19 +133,39 @@ class _Indexer:
             self.warn(pointer, f"path {url} skipped: a path item must be an object")
             return
         shared = item.get("parameters", [])
+        item_base_path = _own_base_path(item, self.document_base_path)
         for method in HTTP_METHODS:
             if method not in item:
                 continue
             operation_pointer = pointer + join_pointer(method)
-            name = f"{method.upper()} {url}"
+            self.index.order.setdefault(f"{method.upper()} {url}", len(self.index.order))
             try:
-                self.operations.append(self.operation(url, method, item[method], operation_pointer, shared,
-                                                      pointer + "/parameters"))
+                operation, operation_pointer = self.follow(item[method], operation_pointer)
+                self.index.operations.append(self.operation(
+                    url, method, operation, operation_pointer, shared, pointer + "/parameters", item_base_path
+                ))
             except _Unservable as exc:
-                self.warn(exc.pointer, f"operation {name} skipped: {exc.reason}")
+                self.unservable(url, method, item[method], operation_pointer, item_base_path, exc)
+
+    def unservable(
+        self, url: str, method: str, operation: Any, pointer: str, item_base_path: str, cause: _Unservable
+    ) -> None:
+        """Keep what is known of an operation that cannot be served, and warn about it."""
+        name = f"{method.upper()} {url}"
+        self.warn(cause.pointer, f"operation {name} cannot be served (requests get 501): {cause.reason}")
+        operation = operation if isinstance(operation, dict) else {}
+        operation_id = operation.get("operationId") if isinstance(operation.get("operationId"), str) else None
+        file, file_pointer = self.locate(pointer)
+        self.index.unservable.append(Operation(
+            method=method.upper(), path=url, operation_id=operation_id,
+            summary="", parameters=(), request_body=None, responses={}, security=None, source_file=file,
+            pointer=file_pointer, base_path=_own_base_path(operation, item_base_path),
+            unservable=f"{cause.reason} (at {file}#{self.locate(cause.pointer)[1]})",
+        ))
 
     def operation(
-        self, url: str, method: str, operation: Any, pointer: str, shared: Any, shared_pointer: str
+        self, url: str, method: str, operation: Any, pointer: str, shared: Any, shared_pointer: str,
+        item_base_path: str,
     ) -> Operation:
         if not isinstance(operation, dict):
             raise _Unservable(pointer, "an operation must be an object")
@@ -135,7 +175,7 @@ class _Indexer:
         return Operation(
             method=method.upper(),
             path=url,
-            operation_id=operation_id if isinstance(operation_id, str) else None,
+            operation_id=operation_id,
             summary=summary if isinstance(summary, str) else "",
             parameters=self.parameters(shared, shared_pointer, operation.get("parameters", []),
                                        pointer + "/parameters"),
@@ -145,6 +185,7 @@ class _Indexer:
             source_file=file,
             pointer=file_pointer,
             deprecated=operation.get("deprecated") is True,
+            base_path=_own_base_path(operation, item_base_path),
         )
 
     # --- parameters ------------------------------------------------------------------------------------
@@ -304,6 +345,12 @@ class _Indexer:
                 raise _Unservable(pointer, "each security requirement maps a scheme name to a list of scopes")
             requirements.append({name: tuple(map(str, scopes)) for name, scopes in entry.items()})
         return tuple(requirements)
+
+
+def _own_base_path(node: dict[str, Any], inherited: str) -> str:
+    """The base path of a path item's or operation's own `servers` (when it lists some), else `inherited`."""
+    servers = node.get("servers")
+    return servers_base_path(servers) if isinstance(servers, list) and servers else inherited
 
 
 def _schema_at(schema: Any, pointer: str, what: str) -> tuple[dict[str, Any], str]:

@@ -88,11 +88,26 @@ class Operation:
     source_file: str
     pointer: str  # JSON pointer of the operation inside its source file
     deprecated: bool = False
+    # The path of its server URL ("" or e.g. "/v1"): the operation's own `servers`, else its path item's,
+    # else the document's.
+    base_path: str = ""
+    # Why the mock cannot serve the operation as documented ("" when it can): requests to it get 501.
+    unservable: str = ""
 
     @cached_property
     def key(self) -> str:
-        """The operation's name for humans and fixture files: "GET /path"."""
+        """The operation's name for humans and fixture files: "GET /path" (a `#fragment` kept as written)."""
         return f"{self.method} {self.path}"
+
+    @cached_property
+    def route(self) -> str:
+        """The path template clients request: `path` without its `#fragment` (`/files#add` -> `/files`)."""
+        return self.path.split("#", 1)[0]
+
+    @property
+    def url_path(self) -> str:
+        """The path template under the operation's base path: what a client puts in the URL."""
+        return self.base_path + self.route
 
     def matches_name(self, name: str) -> bool:
         """True when `name` is this operation's operationId or its `METHOD /path`."""
@@ -110,11 +125,20 @@ class Spec:
     document: dict[str, Any]
     operations: tuple[Operation, ...]
     openapi_version: str  # as declared: "3.0.3", "3.1.0"
-    base_path: str  # "" or the path of servers[0].url, e.g. "/v1"
+    base_path: str  # "" or the path of servers[0].url, e.g. "/v1" (an operation may have its own)
     files: tuple[str, ...]
     warnings: tuple[Problem, ...] = ()
+    # Operations documented but not servable as written (each with its reason): routed, answered with 501.
+    unservable: tuple[Operation, ...] = ()
+    notes: tuple[Problem, ...] = ()  # worth knowing, not wrong (e.g. operations that share a route)
+    # Every operation a request can reach, servable or not, in document order (default: those two lists).
+    routes: tuple[Operation, ...] = ()
     _validators: dict[str, Validator] = field(default_factory=dict, repr=False)
     _shared: SharedValidators | None = field(default=None, repr=False)  # see mockserver.spec.validators
+
+    def __post_init__(self) -> None:
+        if not self.routes:
+            self.routes = self.operations + self.unservable
 
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:
@@ -158,7 +182,7 @@ class Spec:
         return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
 
     def _operation_pointers(self) -> set[str]:
-        pointers = set()
+        pointers: set[str] = set()
         for operation in self.operations:
             pointers.update(parameter.schema_pointer for parameter in operation.parameters)
             media_types = list(operation.request_body.content.values()) if operation.request_body else []

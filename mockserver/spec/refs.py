@@ -7,9 +7,11 @@ inside them, are rewritten to point there. Each slice is walked exactly once, wi
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ _KEY_RULES = {
     "mapping": _MAPPING,  # in a discriminator: names -> schema references
 }
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+# A rewritten reference to an embedded file, as it may appear in a message (ends at a quote or a space).
+_EMBEDDED_REFERENCE = re.compile(rf"#/{EXTERNAL_ROOT}/[^\s\"'`]*")
 _MAX_REF_HOPS = 64
 
 # A position in the tree, kept as a linked chain of (parent, token) so pointers are only built when needed.
@@ -75,8 +79,13 @@ class _Context:
 class RefResolver:
     """Rewrites the references of slices to local ones, embedding the external files they use."""
 
-    def __init__(self, root_dir: Path, slices: Iterable[SourceFile] = ()) -> None:
+    def __init__(
+        self, root_dir: Path, slices: Iterable[SourceFile] = (), *, allow_outside: bool = False
+    ) -> None:
         self.root_dir = root_dir
+        # Files outside the spec's folder are not read unless allowed: a spec from elsewhere (a pull request
+        # checked in CI) must not make the mock read, and print, any file the user can read.
+        self._inside = None if allow_outside else Path(os.path.realpath(root_dir))
         # A reference to one of the slices (often the root document, from a file it refers to) points into
         # the merged document, where the slice's parts keep their pointers: the slice is not embedded again.
         self._slices = {Path(os.path.normpath(source.path)): _Context(source, "") for source in slices}
@@ -164,11 +173,11 @@ class RefResolver:
             return  # a plain-name anchor (`#node`): JSON Schema resolves it by itself
         pointer = fragment_pointer(fragment)
         site: _Chain = (chain, key)
-        target_context = context
+        target_context: _Context | None = context
         if file_part:
             target_context = self._external(file_part, written, site, context, in_extension)
-            if target_context is None:
-                return
+        if target_context is None:
+            return
         target = target_context.prefix + pointer
         local = "#" + as_fragment(target)
         if local != written:
@@ -196,8 +205,16 @@ class RefResolver:
         if path in self._contexts:
             return self._contexts[path]
         failure = self._failures.get(path)
+        display = os.path.normpath(os.path.join(os.path.dirname(context.source.display), relative))
+        if failure is None and not self._may_read(path):
+            if not in_extension:
+                self.problems.append(Problem(
+                    context.source.display, _pointer_of(site),
+                    f"$ref '{written}': {display} is outside the spec's folder ({self.root_dir}); it is not "
+                    "read unless allowed (--allow-ref-outside)",
+                ))
+            return None
         if failure is None:
-            display = os.path.normpath(os.path.join(os.path.dirname(context.source.display), relative))
             try:
                 return self._embed(read_source(path, display))
             except FileReadError as exc:
@@ -205,6 +222,29 @@ class RefResolver:
         if not in_extension:
             self._report_failure(path, failure, written, site, context)
         return None
+
+    def _may_read(self, path: Path) -> bool:
+        if self._inside is None:
+            return True
+        real = Path(os.path.realpath(path))  # a symbolic link inside that leads outside is outside
+        return real == self._inside or self._inside in real.parents
+
+    def as_written(self, message: str, file: str) -> str:
+        """`message` with references to embedded files (`#/x-mockserver-external/...`) as the author wrote
+        them, preferably as written in `file`."""
+        if EXTERNAL_ROOT not in message:
+            return message
+        return _EMBEDDED_REFERENCE.sub(lambda found: self._written(found.group(0), file), message)
+
+    def _written(self, local: str, file: str) -> str:
+        target = fragment_pointer(local[1:])
+        sites = [site for site in self.sites if site.target == target]
+        site = next((site for site in sites if site.file == file), sites[0] if sites else None)
+        if site is not None:
+            return site.written
+        key, _, rest = target[len(EXTERNAL_ROOT) + 2 :].partition("/")
+        origin = self.origin_of_embedded().get(key)
+        return local if origin is None else f"{origin}#/{rest}"
 
     def _report_failure(
         self, path: Path, failure: FileReadError, written: str, site: _Chain, context: _Context
@@ -286,3 +326,48 @@ def _ref_loop(document: dict[str, Any], pointer: str, target: Any) -> list[str]:
         visited.append(pointer)
         target = resolve(document, pointer)
     return []
+
+
+class ExternalValues:
+    """Keeps messages from quoting text read from the files a spec refers to: the user named such a file in
+    a `$ref`, not its content. Text every OpenAPI document may hold (`vocabulary`: keywords, type names) is
+    not hidden. Collected on first use."""
+
+    def __init__(self, embedded: dict[str, Any], vocabulary: Callable[[], set[str]] = set) -> None:
+        self._embedded = embedded
+        self._vocabulary = vocabulary
+        self._strings: set[str] | None = None
+
+    def redact(self, message: str) -> str:
+        """`message` with each quoted string read from a referenced file replaced by '…'."""
+        if not self._embedded or ("'" not in message and '"' not in message):
+            return message
+        return _QUOTED.sub(self._redacted, message)
+
+    def _redacted(self, found: re.Match[str]) -> str:
+        quoted = found.group(0)
+        try:
+            text = ast.literal_eval(quoted) if quoted.startswith("'") else json.loads(quoted)
+        except (ValueError, SyntaxError):
+            return quoted
+        if self._strings is None:
+            self._strings = _strings_of(self._embedded.values()) - self._vocabulary()
+        return quoted[0] + "…" + quoted[0] if text in self._strings else quoted
+
+
+# A string as Python's repr or JSON writes it (a message may quote values either way).
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _strings_of(roots: Iterable[Any]) -> set[str]:
+    strings: set[str] = set()
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            strings.add(node)
+        elif isinstance(node, (dict, list)) and id(node) not in seen:
+            seen.add(id(node))
+            pending.extend(node.values() if isinstance(node, dict) else node)
+    return strings

@@ -8,7 +8,7 @@ when it compiles one); an operation that reaches an invalid schema is skipped wi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -17,6 +17,7 @@ import jsonschema_rs
 from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Operation
 from mockserver.spec.pointers import MISSING, fragment_pointer, is_pointer_fragment, resolve
+from mockserver.spec.refs import EXTERNAL_ROOT
 
 Locate = Callable[[str], tuple[str, str]]  # merged-document pointer -> (file, pointer in that file)
 
@@ -30,6 +31,7 @@ SUBSCHEMA_KEYWORDS = {
     "items": ONE,  # one schema; a list (draft 4 tuples) is walked as a list
 }
 _META_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+_EMBEDDED = f"/{EXTERNAL_ROOT}/"  # where the files the spec refers to are, in the merged document
 _MAX_MESSAGE = 200
 
 
@@ -41,15 +43,16 @@ class InvalidSchema:
 
 def drop_operations_with_invalid_schemas(
     document: dict[str, Any], operations: list[Operation], locate: Locate
-) -> tuple[list[Operation], list[Problem]]:
-    """The operations whose schemas are all valid, and a warning for each one left out."""
+) -> tuple[list[Operation], list[Operation], list[Problem]]:
+    """The operations whose schemas are all valid, the others (marked unservable), and a warning for each."""
     graph = _SchemaGraph(document)
     for operation in operations:
         graph.explore(schema_pointers(operation))
     causes = graph.causes()
     if not causes:
-        return operations, []
+        return operations, [], []
     kept: list[Operation] = []
+    dropped: list[Operation] = []
     warnings: list[Problem] = []
     for operation in operations:
         cause = next((causes[p] for p in schema_pointers(operation) if p in causes), None)
@@ -57,9 +60,11 @@ def drop_operations_with_invalid_schemas(
             kept.append(operation)
             continue
         file, pointer = locate(cause.pointer)
-        warnings.append(Problem(file, pointer, f"operation {operation.key} skipped: it uses a schema that is "
-                                               f"not valid JSON Schema: {cause.reason}"))
-    return kept, warnings
+        reason = f"it uses a schema that is not valid JSON Schema: {cause.reason}"
+        message = f"operation {operation.key} cannot be served (requests get 501): {reason}"
+        warnings.append(Problem(file, pointer, message))
+        dropped.append(replace(operation, unservable=f"{reason} (at {file}#{pointer})"))
+    return kept, dropped, warnings
 
 
 def schema_pointers(operation: Operation) -> Iterator[str]:
@@ -93,7 +98,7 @@ class _SchemaGraph:
             pending.extend(target for target in targets if target not in self.references)
             if isinstance(schema, dict) and len(schema) == 1 and targets:
                 continue  # a bare local `$ref` (the loader wrote it as a valid URI): only its target matters
-            problem = _first_error(schema)
+            problem = _first_error(schema, quote_values=not pointer.startswith(_EMBEDDED))
             if problem is not None:
                 self.invalid[pointer] = InvalidSchema(pointer + problem[0], problem[1])
 
@@ -146,14 +151,20 @@ def _meta_validator() -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for({"$ref": _META_SCHEMA}, validate_formats=True)
 
 
-def _first_error(schema: Any) -> tuple[str, str] | None:
-    """(pointer inside the schema, reason) of its first meta-schema violation, or None when valid."""
+def _first_error(schema: Any, *, quote_values: bool = True) -> tuple[str, str] | None:
+    """(pointer inside the schema, reason) of its first meta-schema violation, or None when valid.
+
+    Without `quote_values` (a schema read from a referenced file), the reason names the failed rule only.
+    """
     if schema is MISSING:
         return "", "the schema is missing"
     error = next(_meta_validator().iter_errors(schema), None)
     if error is None:
         return None
-    reason = " ".join(error.message.split("\n", 1)[0].split())
+    if quote_values:
+        reason = " ".join(error.message.split("\n", 1)[0].split())
+    else:
+        reason = f"the value does not fit the meta-schema's rule '{type(error.kind).__name__}'"
     if len(reason) > _MAX_MESSAGE:
         reason = reason[: _MAX_MESSAGE - 1] + "…"
     return join_pointer(*(str(token) for token in error.instance_path)), reason
