@@ -34,7 +34,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path | None) -> ServeOptions:
     return ServeOptions(
         spec=spec, fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
-        strict=args.strict, allow_ref_outside=args.allow_ref_outside, delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
+        strict=args.strict, allow_ref_outside=args.allow_ref_outside, delay=args.delay, cors=args.cors,
+        cors_origins=tuple(args.cors_origins),
         admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
         log_format=None if args.log_format == "off" else args.log_format,
     )
