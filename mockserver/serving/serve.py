@@ -67,13 +67,14 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
 
 def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int) -> None:
     """uvicorn on the bound socket: in this process, or in `workers` processes each building its app."""
-    settings = {"log_level": "warning", "access_log": False}
     if workers > 1:
         os.environ[OPTIONS_VARIABLE] = options_to_json(options)
-        config = uvicorn.Config(WORKERS_FACTORY, factory=True, workers=workers, **settings)
+        config = uvicorn.Config(WORKERS_FACTORY, factory=True, workers=workers, log_level="warning",
+                                access_log=False)
         Multiprocess(config, sockets=[sock]).run()
     else:
-        uvicorn.Server(uvicorn.Config(stack.asgi, **settings)).run(sockets=[sock])
+        config = uvicorn.Config(stack.asgi, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, watcher: Watcher | None) -> None:

@@ -65,7 +65,7 @@ def validate_document(
 
 @cache
 def _meta_validator(family: str) -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(get_schema_content(family))
+    return jsonschema_rs.validator_for(dict(get_schema_content(family)))
 
 
 def _structural_findings(document: dict[str, Any], family: str) -> Iterator[_Finding]:
@@ -136,12 +136,12 @@ def _semantic_findings(
     `explained`) names the cause more precisely."""
     validator_classes = {"2.0": OpenAPIV2SpecValidator, "3.0": OpenAPIV30SpecValidator}
     validator = validator_classes.get(family, OpenAPIV31SpecValidator)(document)
-    registry = validator.keyword_validators_registry
+    registry = _KeywordValidators(validator.keyword_validators_registry)
     if family != "2.0":
-        _speed_up(registry["schema"], family, document)
+        _speed_up(registry.get("schema"), family, document)
     root = validator.schema_path
     if isinstance(document.get("tags"), list):
-        yield from _run("/tags", partial(registry["tags"], root / "tags"), external)
+        yield from _run("/tags", partial(registry.get("tags"), root / "tags"), external)
     # Component schemas first: the validator checks each schema once, so a broken component is reported
     # where it is defined rather than at the first path that happens to use it.
     section = ("definitions",) if family == "2.0" else ("components", "schemas")
@@ -151,14 +151,26 @@ def _semantic_findings(
         for name, schema in schemas.items():
             pointer = join_pointer(*section, name)
             if not any(found == pointer or found.startswith(pointer + "/") for found in explained):
-                yield from _run(pointer, partial(registry["schema"], schema), external)
+                yield from _run(pointer, partial(registry.get("schema"), schema), external)
             else:
                 # Run all the same: it marks the schema checked.
-                _until_failure(_run(pointer, partial(registry["schema"], schema), external))
+                _until_failure(_run(pointer, partial(registry.get("schema"), schema), external))
     if isinstance(document.get("paths"), dict):
         for url, item in (root / "paths").items():
             pointer = join_pointer("paths", url)
-            yield from _run(pointer, partial(registry["path"], url, item), external, by_operation=True)
+            yield from _run(pointer, partial(registry.get("path"), url, item), external, by_operation=True)
+
+
+class _KeywordValidators:
+    """openapi-spec-validator's keyword validators by keyword, as the callables they are at run time
+    (its type hints say `KeywordValidator`, a class that does not declare `__call__`)."""
+
+    def __init__(self, registry: Any) -> None:
+        self._registry = registry
+
+    def get(self, keyword: str) -> Callable[..., Iterable[Any]]:
+        found: Callable[..., Iterable[Any]] = self._registry[keyword]
+        return found
 
 
 def _without_external_values(error: Any, external: ExternalValues | None) -> str:
