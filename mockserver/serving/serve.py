@@ -18,13 +18,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
 
+    from mockserver.consumers.recorder import ConsumerRecorder
     from mockserver.runtime.app import MockApp
     from mockserver.runtime.faults import DelayRange
     from mockserver.serving.admin import AdminApi
@@ -56,6 +57,9 @@ class ServeOptions:
     journal_size: int | None = None  # None: the mock's default (1000)
     log_format: LogFormat | None = "text"  # None: no request log
     log_stream: IO[str] | None = None  # default: stdout
+    consumer_out: Path | None = None  # record consumer contracts into this folder
+    consumer: str | None = None  # the consumer a request without an X-Mock-Consumer header is recorded as
+    recorder: ConsumerRecorder | None = field(default=None, repr=False)  # made by `serve` for consumer_out
 
 
 @dataclass
@@ -86,6 +90,10 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     app.faults = FaultSettings(delay=options.delay)
     if options.log_format is not None:
         app.observers.append(RequestLog(app.spec, options.log_stream, options.log_format))
+    if options.recorder is not None:
+        from mockserver.consumers.observe import attach
+
+        attach(app, options.recorder)
     return app
 
 
@@ -130,6 +138,14 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         print("mockserver: error: --watch reloads one process; it cannot be combined with --workers",
               file=sys.stderr)
         return 2
+    if options.consumer_out is not None:
+        if workers > 1:
+            print("mockserver: error: --consumer-out records in one process; it cannot be combined with "
+                  "--workers", file=sys.stderr)
+            return 2
+        from mockserver.consumers.recorder import ConsumerRecorder
+
+        options = replace(options, recorder=ConsumerRecorder(options.consumer_out, options.consumer).start())
 
     stack = build_stack(options, build_mock(options, validate=False))
     app = stack.live.current
@@ -164,6 +180,9 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             watcher.stop()
         if validation is not None:
             validation.stop()
+        if options.recorder is not None:
+            for path in options.recorder.close():
+                print(f"mockserver: consumer contract written: {path}", file=sys.stderr)
     return 0
 
 
@@ -358,6 +377,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the newest N requests in the journal (default: 1000)")
     parser.add_argument("--log-format", choices=["text", "json", "off"], default="text",
                         help="one line per request, as text (default) or JSON; off: no request log")
+    parser.add_argument("--consumer-out", type=Path, default=None, metavar="DIR",
+                        help="write a consumer contract per consumer into DIR (see `mockserver consumer`)")
+    parser.add_argument("--consumer", default=None, metavar="NAME",
+                        help="with --consumer-out: the consumer of requests without an X-Mock-Consumer "
+                             "header (default: default)")
 
 
 def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> ServeOptions:
@@ -366,6 +390,7 @@ def options_from_arguments(args: argparse.Namespace, fixtures: Path | None) -> S
         strict=args.strict, delay=args.delay, cors=args.cors, cors_origins=tuple(args.cors_origins),
         admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
         log_format=None if args.log_format == "off" else args.log_format,
+        consumer_out=args.consumer_out, consumer=args.consumer,
     )
 
 

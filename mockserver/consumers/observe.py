@@ -1,0 +1,46 @@
+"""The recorder's one tie to the mock's runtime: it watches a `MockApp`'s exchanges as an observer.
+
+Everything the recorder needs from an exchange is copied into an `Observed` here, so the rest of the
+package depends on the app's types in this one place only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from mockserver.consumers.recorder import ConsumerRecorder, Observed
+from mockserver.fixture_files import BASE_SET_NAME
+from mockserver.http.negotiation import is_json
+from mockserver.runtime.app import SCENARIO_HEADER, Exchange, MockApp
+
+
+def attach(app: MockApp, recorder: ConsumerRecorder) -> None:
+    """Record every exchange `app` answers from now on."""
+    recorder.use(app.spec, app.config)
+
+    def observe(exchange: Exchange) -> None:
+        if exchange.operation is None:
+            return
+        answer = exchange.answer
+        headers = {name.lower(): value for name, value in exchange.headers.items()}
+        scenario = headers.get(SCENARIO_HEADER) or app.state.scenario
+        recorder.observe(Observed(
+            operation=exchange.operation, path=exchange.path, query=tuple(exchange.query), headers=headers,
+            body=exchange.body, status=answer.status, media_type=answer.media_type,
+            response_body=_body(answer.body, answer.media_type), source=answer.source,
+            scenario=None if scenario in (None, "", BASE_SET_NAME) else scenario,
+        ))
+
+    app.observers.append(observe)
+
+
+def _body(body: Any, media_type: str | None) -> Any:
+    """The answer's body as data: a remembered answer holds its encoded bytes."""
+    if isinstance(body, bytes) and media_type is not None and is_json(media_type.split(";")[0]):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+    return body
