@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from mockserver.spec.model import Parameter, Spec
 from mockserver.validation.checkers import json_type
 
 ABSENT = "absent"
@@ -142,3 +143,41 @@ def _read(kind: str, text: str) -> Any:
         return {"true": True, "false": False}.get(text.lower(), _UNREAD)
     return None if text in ("", "null") else _UNREAD
 
+
+
+def spec_resolver(spec: Spec) -> Resolve:
+    """Resolve a local `$ref` of `spec`'s document (an unknown one: an empty schema)."""
+    def resolve(reference: str) -> Any:
+        try:
+            return spec.resolve_pointer(reference.removeprefix("#"))
+        except (KeyError, IndexError, ValueError, TypeError):
+            return {}
+
+    return resolve
+
+
+def judge(spec: Spec, parameter: Parameter, raw: str | list[str] | None) -> tuple[str, Any]:
+    """(kind, value read) of what a request sent for `parameter`; None when it sent nothing."""
+    if raw is None:
+        return ABSENT, None
+    resolve = spec_resolver(spec)
+    value = from_wire(raw, parameter.schema, resolve)
+    is_valid = spec.validator(parameter.schema_pointer).is_valid
+    return classify(value, parameter.schema, resolve, is_valid), value
+
+
+def possible_kinds(spec: Spec, parameter: Parameter) -> tuple[str, ...]:
+    """The kinds a request can send for `parameter`: absent only when optional, boundary only when the
+    schema declares a bound, invalid only when some text is not a valid value."""
+    resolve = spec_resolver(spec)
+    parts = effective_schemas(parameter.schema, resolve)
+    found = [] if parameter.required else [ABSENT]
+    found.append(VALID)
+    bounds = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")
+    if any(bound in part for part in parts for bound in bounds):
+        found.append(BOUNDARY)
+    types = schema_types(parameter.schema, resolve)
+    constrained = ("enum", "const", "pattern", "format", "minLength", "maxLength", "not")
+    if (types and not types & {"string"}) or any(key in part for part in parts for key in constrained):
+        found.append(INVALID)
+    return tuple(found)

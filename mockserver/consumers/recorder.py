@@ -304,15 +304,12 @@ class _Reading:
         return parameter.location == "cookie" and is_sensitive_header(name)
 
     def _use(self, parameter: Parameter, raw: str | list[str] | None) -> tuple[ParameterUse, str | None]:
-        if raw is None:
-            return ParameterUse(parameter.location, parameter.name, kinds.ABSENT), None
         spec = self.facts.spec
-        resolve = _resolver(spec)
-        value = kinds.from_wire(raw, parameter.schema, resolve)
-        is_valid = spec.validator(parameter.schema_pointer).is_valid
-        kind = kinds.classify(value, parameter.schema, resolve, is_valid)
+        kind, value = kinds.judge(spec, parameter, raw)
+        if raw is None:
+            return ParameterUse(parameter.location, parameter.name, kind), None
         secret = self._is_secret(parameter)
-        enum = None if secret else kinds.enum_values(parameter.schema, resolve)
+        enum = None if secret else kinds.enum_values(parameter.schema, kinds.spec_resolver(spec))
         constant = json.dumps(value, sort_keys=True) if enum is not None and kind != kinds.INVALID else None
         use = ParameterUse(parameter.location, parameter.name, kind, json_type(value), constant)
         if secret:
@@ -373,16 +370,6 @@ def _documented(operation: Operation) -> list[Parameter]:
             seen.add(key)
             parameters.append(parameter)
     return parameters
-
-
-def _resolver(spec: Spec) -> kinds.Resolve:
-    def resolve(reference: str) -> Any:
-        try:
-            return spec.resolve_pointer(reference.removeprefix("#"))
-        except (KeyError, IndexError, ValueError, TypeError):
-            return {}
-
-    return resolve
 
 
 def _as_list(value: str | list[str]) -> list[str]:

@@ -219,8 +219,8 @@ class MockParity(_ContractCheck):
 
 
 def _media_type(response: Response) -> str | None:
-    value = (response.headers.get("content-type") or [None])[0]
-    return value.split(";", 1)[0].strip().lower() if value else None
+    values = response.headers.get("content-type") or [""]
+    return values[0].split(";", 1)[0].strip().lower() or None
 
 
 def parity_differences(server: Response, mock: Response) -> list[str]:

@@ -40,6 +40,11 @@ def add_commands(subparsers: Any) -> None:
                           help="checks to run (default: all; schemathesis' and ours)")
     contract.add_argument("--max-response-time", type=float, default=None, metavar="SECONDS",
                           help="response-time budget per request (default: 2; 0 disables)")
+    contract.add_argument("--coverage-report", type=Path, default=None, metavar="PATH",
+                          help="write what the run covered as PATH.json and PATH.html")
+    contract.add_argument("--min-coverage", default=None, metavar="METRIC=PERCENT,...",
+                          help="fail (exit 1) below these coverages, e.g. operations=100,statuses=80; "
+                               "metrics: operations, statuses, media_types, parameters, values, properties")
     contract.set_defaults(run=_run_contract)
 
     diff = subparsers.add_parser(
@@ -91,6 +96,8 @@ def _options(args: argparse.Namespace) -> Any:
         max_response_time=DEFAULT_MAX_RESPONSE_TIME if max_response_time is None else max_response_time,
         params=args.param, junit=args.junit, workers=args.workers, token=args.token, tenant=args.tenant,
         other_tenant=getattr(args, "other_tenant", None), phases=args.phases,
+        coverage_report=getattr(args, "coverage_report", None),
+        min_coverage=getattr(args, "min_coverage", None),
     )
 
 

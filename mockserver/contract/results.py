@@ -46,6 +46,7 @@ class RunResult:
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (operation, check) -> counts
     failures: list[FailureRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run relaxed or skipped, said in one line each
     requests: int = 0
     _index: dict[tuple[str, str, Hashable], FailureRecord] = field(default_factory=dict, repr=False)
 

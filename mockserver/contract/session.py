@@ -20,6 +20,8 @@ import httpx
 from mockserver.contract import checks as contract_checks
 from mockserver.contract import mock_target
 from mockserver.contract.context import ContractContext, MockTarget
+from mockserver.contract.coverage import CoverageCollector, CoverageReport, ThresholdError, parse_thresholds
+from mockserver.contract.coverage_report import coverage_table, junit_suite, write_coverage
 from mockserver.contract.report import render, write_junit
 from mockserver.contract.results import RunResult
 from mockserver.contract.runner import ALL_PHASES, ContractError, SuitePlan, contract_check_names, run_suite
@@ -61,6 +63,8 @@ class ContractOptions:
     tenant: str | None = None
     other_tenant: str | None = None
     phases: str = "all"
+    coverage_report: Path | None = None  # write coverage as PATH.json and PATH.html
+    min_coverage: str | None = None  # "operations=100,statuses=80": fail below these percentages
 
 
 @dataclass
@@ -72,7 +76,8 @@ class _Loaded:
 
 def run_contract(options: ContractOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`mockserver contract`: the suite against a base URL, or against the mock with `--self`."""
-    return _main(_contract_plan, options, out or sys.stdout, err or sys.stderr, title="Contract")
+    return _main(_contract_plan, options, out or sys.stdout, err or sys.stderr, title="Contract",
+                 coverage=True)
 
 
 def run_diff(options: ContractOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -83,18 +88,28 @@ def run_diff(options: ContractOptions, out: TextIO | None = None, err: TextIO | 
 
 def _main(
     make_plan: Callable[[ContractOptions, Masker], SuitePlan], options: ContractOptions, out: TextIO,
-    err: TextIO, *, title: str, failures_label: str = "Failures",
+    err: TextIO, *, title: str, failures_label: str = "Failures", coverage: bool = False,
 ) -> int:
     masker = Masker()
+    report: CoverageReport | None = None
     try:
+        thresholds = _thresholds(options.min_coverage)
         plan = make_plan(options, masker)
+        if coverage:
+            plan.coverage = CoverageCollector(plan.contract.spec)
         target = plan.base_url or "the mock (in-process)"
         operations = len(plan.contract.spec.operations)
         _say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
         result = run_suite(plan, lambda line: _say(err, masker, line))
         print(render(result, masker, title=title, failures_label=failures_label), file=out, flush=True)
+        if plan.coverage is not None:
+            report = plan.coverage.report(thresholds)
+            print("\n" + masker.mask(coverage_table(report)), file=out, flush=True)
+            if options.coverage_report is not None:
+                _write_coverage(options.coverage_report, report, masker, err, title)
         if options.junit is not None:
-            _write_junit(options.junit, result, masker, f"mockserver {title.lower()}")
+            extra = [junit_suite(report)] if report is not None else []
+            _write_junit(options.junit, result, masker, f"mockserver {title.lower()}", extra)
     except LoadError as error:
         for problem in error.problems:
             print(f"mockserver: error: {problem}", file=err)
@@ -102,18 +117,41 @@ def _main(
     except ContractError as error:
         _say(err, masker, f"mockserver: error: {error}")
         return EXIT_ERROR
-    return _exit_code(result)
+    code = _exit_code(result)
+    if code == EXIT_OK and report is not None and report.below():
+        below = ", ".join(f"{metric} {reached:.1f}% < {minimum:g}%" for metric, (reached, minimum)
+                          in report.below().items())
+        print(f"FAILED: coverage below the minimum: {below}", file=out, flush=True)
+        return EXIT_FAILURES
+    return code
+
+
+def _thresholds(text: str | None) -> dict[str, float]:
+    try:
+        return parse_thresholds(text)
+    except ThresholdError as error:
+        raise ContractError(str(error)) from None
 
 
 def _say(stream: TextIO, masker: Masker, line: str) -> None:
     print(masker.mask(line), file=stream, flush=True)
 
 
-def _write_junit(path: Path, result: RunResult, masker: Masker, suite_name: str) -> None:
+def _write_junit(path: Path, result: RunResult, masker: Masker, suite_name: str,
+                 extra_suites: list[Any] | None = None) -> None:
     try:
-        write_junit(path, result, masker, suite_name=suite_name)
+        write_junit(path, result, masker, suite_name=suite_name, extra_suites=extra_suites or [])
     except OSError as error:
         raise ContractError(f"--junit {path}: cannot write the report: {error.strerror or error}") from None
+
+
+def _write_coverage(path: Path, report: CoverageReport, masker: Masker, err: TextIO, title: str) -> None:
+    try:
+        written = write_coverage(path, report, title=f"mockserver {title.lower()}: coverage")
+    except OSError as error:
+        raise ContractError(f"--coverage-report {path}: cannot write the report: "
+                            f"{error.strerror or error}") from None
+    _say(err, masker, f"coverage report written: {written[0]}, {written[1]}")
 
 
 def _exit_code(result: RunResult) -> int:
