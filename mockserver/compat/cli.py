@@ -39,11 +39,11 @@ def _run_compat(args: argparse.Namespace) -> int:
     from mockserver.compat.report import as_json, render
     from mockserver.compat.sources import load_version
     from mockserver.compat.usage import affected_consumers
-    from mockserver.consumers.model import load
+    from mockserver.consumers.model import contract_files, load
     from mockserver.foundation.problems import LoadError
 
     try:
-        contracts = [load(path) for path in _consumer_files(args.consumers)]
+        contracts = [load(path) for path in contract_files(args.consumers)]
         with tempfile.TemporaryDirectory(prefix="mockserver-compat-") as scratch:
             old = load_version(args.old, Path(scratch))
             new = load_version(args.new, Path(scratch))
@@ -60,17 +60,3 @@ def _run_compat(args: argparse.Namespace) -> int:
           else render(changes, with_consumers=with_consumers))
     breaking = any(change.breaking and (change.consumers or not with_consumers) for change in changes)
     return EXIT_BREAKING if breaking else EXIT_OK
-
-
-def _consumer_files(paths: list[Path]) -> list[Path]:
-    from mockserver.foundation.problems import LoadError, Problem
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(file for file in path.iterdir() if file.suffix in (".yaml", ".yml"))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise LoadError([Problem(str(path), "", "no such consumer contract file or folder")])
-    return files

@@ -11,6 +11,7 @@ bytes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,19 @@ def write(contract: ConsumerContract, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(dumps(contract), encoding="utf-8")
     temporary.replace(path)
+
+
+def contract_files(paths: Iterable[Path]) -> list[Path]:
+    """The consumer contract files named: files as they are, folders by their `.yaml` files."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(file for file in path.iterdir() if file.suffix in (".yaml", ".yml"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise LoadError([Problem(str(path), "", "no such consumer contract file or folder")])
+    return files
 
 
 def load(path: Path) -> ConsumerContract:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -36,6 +36,7 @@ from mockserver.consumers.model import (
 from mockserver.foundation.config import MockConfig
 from mockserver.foundation.masking import HIDDEN, Masker, is_sensitive_header
 from mockserver.foundation.problems import LoadError
+from mockserver.http.auth import Check, Credentials, header_rule_check, scheme_check
 from mockserver.http.negotiation import NegotiationError, is_json, parse_preferences
 from mockserver.spec.model import Operation, Parameter, Spec
 from mockserver.validation.checkers import json_type
@@ -71,15 +72,28 @@ def file_name(consumer: str) -> str:
     return (_SLUG.sub("-", consumer).strip("-.") or "consumer") + ".yaml"
 
 
+CredentialCheck = Callable[[Credentials], bool]  # whether a request's credential is well-formed
+
+
 @dataclass
 class _SpecFacts:
     """What the recorder reads from a spec once: its identity and where credentials go."""
 
     spec: Spec
+    config: MockConfig
     identity: SpecIdentity
     secret_headers: frozenset[str]
     secret_query: frozenset[str]
     _templates: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    _credentials: dict[str, list[tuple[str, CredentialCheck]]] = field(default_factory=dict)
+
+    def credentials(self, operation: Operation) -> list[tuple[str, CredentialCheck]]:
+        """(header, check) of each credential header the mock asks of `operation`: its auth rules, then its
+        declared security schemes (alternatives included)."""
+        found = self._credentials.get(operation.key)
+        if found is None:
+            found = self._credentials[operation.key] = _credential_checks(self.spec, self.config, operation)
+        return found
 
     def path_values(self, operation: Operation, path: str) -> dict[str, str]:
         pattern = self._templates.get(operation.key)
@@ -87,6 +101,37 @@ class _SpecFacts:
             pattern = self._templates[operation.key] = _template_pattern(self.spec.base_path + operation.path)
         found = pattern.match(path)
         return {} if found is None else {_unslot(name): value for name, value in found.groupdict().items()}
+
+
+def _credential_checks(spec: Spec, config: MockConfig,
+                       operation: Operation) -> list[tuple[str, CredentialCheck]]:
+    checks: list[tuple[str, CredentialCheck]] = []
+    for rule in config.auth:
+        if rule.operations is None or any(operation.matches_name(name) for name in rule.operations):
+            checks.append((rule.header, _passes(header_rule_check(rule))))
+    for requirement in operation.security or ():
+        for name in requirement:
+            scheme = spec.security_schemes.get(name, {})
+            kind = str(scheme.get("type", "")).lower()
+            if kind == "apikey" and str(scheme.get("in", "")).lower() == "header" and scheme.get("name"):
+                checks.append((str(scheme["name"]), scheme_check(scheme)))
+            elif kind in ("http", "oauth2", "openidconnect"):
+                checks.append(("Authorization", scheme_check(scheme)))
+    unique: dict[str, tuple[str, CredentialCheck]] = {}
+    for header, credential_check in checks:
+        unique.setdefault(header.lower(), (header, credential_check))
+    return list(unique.values())
+
+
+class _AnyCase(dict[str, str]):
+    """Lower-case header names, looked up in any case."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+
+def _passes(check: Check) -> CredentialCheck:
+    return lambda credentials: check(credentials) is None
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:
@@ -143,7 +188,7 @@ class ConsumerRecorder:
 
     def use(self, spec: Spec, config: MockConfig) -> None:
         """The spec (and config) the coming exchanges are answered from."""
-        facts = _SpecFacts(spec, spec_identity(spec), _secret_names(spec, config, "header"),
+        facts = _SpecFacts(spec, config, spec_identity(spec), _secret_names(spec, config, "header"),
                            _secret_names(spec, config, "query"))
         with self._lock:
             self._facts = facts
@@ -250,12 +295,16 @@ class _Reading:
         uses: list[ParameterUse] = []
         examples: dict[str, str] = {}
         raw_values = self._raw_values()
+        credentials = self._credential_uses()
         for parameter in _documented(operation):
+            if parameter.location == "header" and parameter.name.lower() in credentials:
+                continue  # recorded as a credential: present and well-formed, malformed, or left out
             raw = raw_values.get((parameter.location, parameter.name.lower()))
             use, example = self._use(parameter, raw)
             uses.append(use)
             if example is not None:
                 examples[f"{parameter.location}.{parameter.name}"] = example
+        uses += credentials.values()
         media_type, body_kind, fields, example = self._body()
         response_fields = body_fields(observed.response_body) if _is_json_body(observed) else {}
         return Interaction(
@@ -272,6 +321,17 @@ class _Reading:
             body_example=example,
             count=1,
         )
+
+    def _credential_uses(self) -> dict[str, ParameterUse]:
+        """Each credential header as a parameter: absent, valid, or invalid (present but malformed)."""
+        observed = self.observed
+        sent = Credentials(_AnyCase(observed.headers), dict(observed.query), {})
+        uses = {}
+        for header, check in self.facts.credentials(observed.operation):
+            value = observed.headers.get(header.lower())
+            kind = kinds.ABSENT if value is None else kinds.VALID if check(sent) else kinds.INVALID
+            uses[header.lower()] = ParameterUse("header", header, kind, None if value is None else "string")
+        return uses
 
     def _raw_values(self) -> dict[tuple[str, str], str | list[str]]:
         observed = self.observed

@@ -68,7 +68,7 @@ class ContractOptions:
 
 
 @dataclass
-class _Loaded:
+class Loaded:
     spec: Spec
     config: MockConfig
     rules: Any
@@ -99,8 +99,8 @@ def _main(
             plan.coverage = CoverageCollector(plan.contract.spec)
         target = plan.base_url or "the mock (in-process)"
         operations = len(plan.contract.spec.operations)
-        _say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
-        result = run_suite(plan, lambda line: _say(err, masker, line))
+        say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
+        result = run_suite(plan, lambda line: say(err, masker, line))
         print(render(result, masker, title=title, failures_label=failures_label), file=out, flush=True)
         if plan.coverage is not None:
             report = plan.coverage.report(thresholds)
@@ -109,15 +109,15 @@ def _main(
                 _write_coverage(options.coverage_report, report, masker, err, title)
         if options.junit is not None:
             extra = [junit_suite(report)] if report is not None else []
-            _write_junit(options.junit, result, masker, f"mockserver {title.lower()}", extra)
+            write_junit_report(options.junit, result, masker, f"mockserver {title.lower()}", extra)
     except LoadError as error:
         for problem in error.problems:
             print(f"mockserver: error: {problem}", file=err)
         return EXIT_ERROR
     except ContractError as error:
-        _say(err, masker, f"mockserver: error: {error}")
+        say(err, masker, f"mockserver: error: {error}")
         return EXIT_ERROR
-    code = _exit_code(result)
+    code = exit_code(result)
     if code == EXIT_OK and report is not None and report.below():
         below = ", ".join(f"{metric} {reached:.1f}% < {minimum:g}%" for metric, (reached, minimum)
                           in report.below().items())
@@ -133,11 +133,11 @@ def _thresholds(text: str | None) -> dict[str, float]:
         raise ContractError(str(error)) from None
 
 
-def _say(stream: TextIO, masker: Masker, line: str) -> None:
+def say(stream: TextIO, masker: Masker, line: str) -> None:
     print(masker.mask(line), file=stream, flush=True)
 
 
-def _write_junit(path: Path, result: RunResult, masker: Masker, suite_name: str,
+def write_junit_report(path: Path, result: RunResult, masker: Masker, suite_name: str,
                  extra_suites: list[Any] | None = None) -> None:
     try:
         write_junit(path, result, masker, suite_name=suite_name, extra_suites=extra_suites or [])
@@ -151,10 +151,10 @@ def _write_coverage(path: Path, report: CoverageReport, masker: Masker, err: Tex
     except OSError as error:
         raise ContractError(f"--coverage-report {path}: cannot write the report: "
                             f"{error.strerror or error}") from None
-    _say(err, masker, f"coverage report written: {written[0]}, {written[1]}")
+    say(err, masker, f"coverage report written: {written[0]}, {written[1]}")
 
 
-def _exit_code(result: RunResult) -> int:
+def exit_code(result: RunResult) -> int:
     if result.failures:
         return EXIT_FAILURES
     if result.errors or not result.requests:
@@ -182,7 +182,7 @@ def _inputs(options: ContractOptions, masker: Masker, checks: tuple[str, ...] | 
         raise ContractError("--workers must be at least 1")
     if options.mode not in ("positive", "negative", "all"):
         raise ContractError("--mode must be positive, negative or all")
-    return _Inputs(headers=_parse_headers(options.headers, masker), params=_parse_params(options.params),
+    return _Inputs(headers=parse_headers(options.headers, masker), params=parse_params(options.params),
                    checks=checks or _selected_checks(options.checks), phases=_selected_phases(options.phases))
 
 
@@ -192,40 +192,40 @@ def _contract_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
     inputs = _inputs(options, masker)
     if options.self_test:
         return _self_plan(options, inputs, masker)
-    base_url = _require_base_url(options.base_url)
-    token, tenant, other = _secrets(options, masker, from_environment=True)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
+    base_url = require_base_url(options.base_url)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=True)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
     headers = merge_headers(credential_headers(loaded.config, loaded.spec, token, tenant), inputs.headers)
-    context = _context(loaded, tenant, other, inputs.params)
-    return _plan(options, inputs, context, headers, base_url=_reachable(base_url))
+    context = make_context(loaded, tenant, other, inputs.params)
+    return _plan(options, inputs, context, headers, base_url=require_reachable(base_url))
 
 
 def _self_plan(options: ContractOptions, inputs: _Inputs, masker: Masker) -> SuitePlan:
-    token, tenant, other = _secrets(options, masker, from_environment=False)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=False)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
     app = mock_target.build_mock(loaded.spec, options.fixtures, seed=options.seed or 0)
     data = mock_target.mock_data(options.fixtures)
     known = [value for value in data.tenants if value not in (tenant, other)]
     tenant = tenant or (known.pop(0) if known else None)
     other = other or (known.pop(0) if known else None)
     headers = merge_headers(mock_target.mock_headers(app, token, tenant), inputs.headers)
-    context = _context(loaded, tenant, other, inputs.params)
+    context = make_context(loaded, tenant, other, inputs.params)
     data.seed(context.pool, tenant)
     return _plan(options, inputs, context, headers, app=app)
 
 
 def _diff_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
     inputs = _inputs(options, masker, checks=(contract_checks.MOCK_PARITY,))
-    base_url = _require_base_url(options.base_url)
-    token, tenant, other = _secrets(options, masker, from_environment=True)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
+    base_url = require_base_url(options.base_url)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=True)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
     headers = merge_headers(credential_headers(loaded.config, loaded.spec, token, tenant), inputs.headers)
-    base_url = _reachable(base_url)
+    base_url = require_reachable(base_url)
     app = mock_target.build_mock(loaded.spec, options.fixtures, seed=options.seed or 0)
-    context = _context(loaded, tenant, other, inputs.params)
+    context = make_context(loaded, tenant, other, inputs.params)
     context.harvest_ids = False  # ids of the server mean nothing to the mock: compare generated requests
     context.mock = MockTarget(app, mock_target.mock_base_url(app))
     return _plan(options, inputs, context, headers, base_url=base_url)
@@ -245,13 +245,13 @@ def _plan(
 # --- pieces --------------------------------------------------------------------------------------
 
 
-def _load(options: ContractOptions) -> _Loaded:
+def load_target(options: ContractOptions) -> Loaded:
     spec = load_spec(options.spec, validate=False, strict=False)
     fixtures = options.fixtures if options.fixtures is not None and options.fixtures.is_dir() else None
     if options.fixtures is not None and fixtures is None:
         raise ContractError(f"--fixtures {options.fixtures}: no such folder")
     config, _ = load_config(fixtures)
-    return _Loaded(spec, config, _load_rules(fixtures))
+    return Loaded(spec, config, _load_rules(fixtures))
 
 
 def _load_rules(fixtures: Path | None) -> Any:
@@ -262,7 +262,7 @@ def _load_rules(fixtures: Path | None) -> Any:
     return load_rules(fixtures)
 
 
-def _context(loaded: _Loaded, tenant: str | None, other: str | None,
+def make_context(loaded: Loaded, tenant: str | None, other: str | None,
              params: list[tuple[str, str]]) -> ContractContext:
     context = ContractContext(spec=loaded.spec, config=loaded.config, rules=loaded.rules, tenant=tenant,
                               other_tenant=other)
@@ -271,7 +271,8 @@ def _context(loaded: _Loaded, tenant: str | None, other: str | None,
     return context
 
 
-def _secrets(options: ContractOptions, masker: Masker, *, from_environment: bool) -> tuple[str | None, ...]:
+def resolve_secrets(options: ContractOptions, masker: Masker, *,
+                    from_environment: bool) -> tuple[str | None, ...]:
     def pick(flag: str | None, variable: str) -> str | None:
         value = flag if flag else (os.environ.get(variable) if from_environment else None)
         value = value.strip() if value else None
@@ -282,13 +283,13 @@ def _secrets(options: ContractOptions, masker: Masker, *, from_environment: bool
             pick(options.other_tenant, OTHER_TENANT_VARIABLE))
 
 
-def _require_tenant_header(config: MockConfig, tenant: str | None, other: str | None) -> None:
+def require_tenant_header(config: MockConfig, tenant: str | None, other: str | None) -> None:
     if (tenant or other) and not config.tenant_header:
         raise ContractError("a tenant was given but the mock config names no `tenant_header` "
                             "(add it to mockserver.yaml in the fixtures folder)")
 
 
-def _require_base_url(base_url: str | None) -> str:
+def require_base_url(base_url: str | None) -> str:
     if not base_url:
         raise ContractError("--base-url URL is required")
     url = httpx.URL(base_url)
@@ -297,7 +298,7 @@ def _require_base_url(base_url: str | None) -> str:
     return base_url.rstrip("/")
 
 
-def _reachable(base_url: str) -> str:
+def require_reachable(base_url: str) -> str:
     try:
         httpx.get(base_url, timeout=REACHABILITY_TIMEOUT)
     except httpx.HTTPError as error:
@@ -327,7 +328,7 @@ def _selected_phases(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
+def parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw in values:
         name, separator, value = raw.partition(":")
@@ -338,7 +339,7 @@ def _parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
     return headers
 
 
-def _parse_params(values: list[str]) -> list[tuple[str, str]]:
+def parse_params(values: list[str]) -> list[tuple[str, str]]:
     params = []
     for raw in values:
         name, separator, value = raw.partition("=")
