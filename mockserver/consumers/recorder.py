@@ -296,6 +296,10 @@ class _Reading:
         examples: dict[str, str] = {}
         raw_values = self._raw_values()
         credentials = self._credential_uses()
+        for use in credentials.values():
+            value = observed.headers.get(use.name.lower())
+            if use.kind == kinds.INVALID and value is not None and not value.strip():
+                examples[f"header.{use.name}"] = value  # blank: no secret, and how to send it malformed again
         for parameter in _documented(operation):
             if parameter.location == "header" and parameter.name.lower() in credentials:
                 continue  # recorded as a credential: present and well-formed, malformed, or left out

@@ -43,7 +43,7 @@ def _interaction(number: int, interaction: Interaction) -> list[str]:
     if request.body_media_type is not None:
         sent.append(f"body {request.body_media_type} ({request.body_kind}, "
                     f"{len(interaction.body_fields)} field(s))")
-    lines += _wrapped("sent: ", ", ".join(sent) or "nothing")
+    lines += _wrapped("sent: ", ", ".join(item.replace(" ", _KEEP_TOGETHER) for item in sent) or "nothing")
     if not_sent:
         lines += _wrapped("not sent: ", ", ".join(not_sent))
     if interaction.fields:

@@ -60,7 +60,9 @@ def _gaps(operation: OperationCoverage) -> list[str]:
               if not any(count for kind, count in counts.items() if kind != kinds.ABSENT)]
     if unsent:
         gaps.append("parameters never sent: " + ", ".join(unsent))
-    absent = sorted(pointer for pointers in operation.properties.values()
+    several = len({key for key, _ in operation.properties}) > 1  # then each pointer says which status
+    absent = sorted(f"{key} {pointer}" if several else pointer
+                    for (key, _), pointers in operation.properties.items()
                     for pointer, present in pointers.items() if not present)
     if absent:
         shown = ", ".join(absent[:MAX_MISSING_SHOWN]) + (f" and {len(absent) - MAX_MISSING_SHOWN} more"

@@ -162,10 +162,12 @@ class _Replay:
         return self.result
 
     def _ordered(self) -> list[tuple[ConsumerContract, Interaction]]:
-        """Interactions whose paths need no id first: their answers give ids to the others."""
+        """Interactions in no provider state first, and among them those whose paths need no id: their
+        answers give ids to the others."""
         pairs = [(contract, interaction) for contract in self.contracts
                  for interactions in contract.operations().values() for interaction in interactions]
-        return sorted(pairs, key=lambda pair: (pair[1].operation.count("{"), pair[0].consumer))
+        return sorted(pairs, key=lambda pair: (pair[1].state or "", pair[1].operation.count("{"),
+                                               pair[0].consumer))
 
     def _replay(self, contract: ConsumerContract, interaction: Interaction) -> None:
         label = f"{interaction.operation} [{contract.consumer}]"
@@ -174,28 +176,41 @@ class _Replay:
         if operation is None or target is None:
             self.result.errors.append(f"{label}: the spec has no such operation")
             return
-        if interaction.state and not self._set_up(contract, interaction, label):
-            return
-        case = self._case(target, operation, interaction, label)
-        if case is None:
+        if interaction.state and not self._state(contract, interaction, label, "setup"):
             return
         try:
-            response = case.call()
-        except requests.RequestException as error:
-            self.result.errors.append(f"{label}: the request failed: {one_line(str(error))}")
+            sent = self._send(target, operation, interaction, label)
+        finally:
+            if interaction.state:
+                self._state(contract, interaction, label, "teardown")
+        if sent is None:
             return
+        case, response = sent
         self.result.requests += 1
         self.progress(f"  {label}: {response.status_code} (relied on {interaction.status})")
-        sent = _sent_request(response)
-        self._check(label, SPEC_CONFORMANCE, _spec_problems(case, response), sent, "Answer breaks the spec")
+        request = _sent_request(response)
+        spec_problems = _spec_problems(case, response)
+        self._check(label, SPEC_CONFORMANCE, spec_problems, request, "Answer breaks the spec")
         status_ok = response.status_code == interaction.status
         problem = None if status_ok else (
             f"{contract.consumer} relied on {interaction.status} for this kind of request; "
             f"the server answered {response.status_code}")
-        self._check(label, STATUS_RELIED_ON, [problem] if problem else [], sent, "Status changed")
+        self._check(label, STATUS_RELIED_ON, [problem] if problem else [], request, "Status changed")
         if status_ok:
             self._check(label, FIELDS_RELIED_ON, _field_problems(contract.consumer, interaction, response),
-                        sent, "Field relied on changed")
+                        request, "Field relied on changed")
+
+    def _send(self, target: Any, operation: Operation, interaction: Interaction,
+              label: str) -> tuple[Any, Any] | None:
+        """(the case sent, the answer), or None when it could not be sent (an error is recorded)."""
+        case = self._case(target, operation, interaction, label)
+        if case is None:
+            return None
+        try:
+            return case, case.call()
+        except requests.RequestException as error:
+            self.result.errors.append(f"{label}: the request failed: {one_line(str(error))}")
+            return None
 
     def _schema_operation(self, key: str) -> Any:
         method, _, path = key.partition(" ")
@@ -204,9 +219,10 @@ class _Replay:
         except (KeyError, LookupError):
             return None
 
-    def _set_up(self, contract: ConsumerContract, interaction: Interaction, label: str) -> bool:
+    def _state(self, contract: ConsumerContract, interaction: Interaction, label: str, action: str) -> bool:
+        """Ask the provider to set up (or tear down) the interaction's state; False when it could not."""
         assert self.options.state_setup is not None
-        body = {"consumer": contract.consumer, "state": interaction.state,
+        body = {"consumer": contract.consumer, "state": interaction.state, "action": action,
                 "states": [part.strip() for part in (interaction.state or "").split(",")]}
         try:
             answer = httpx.post(self.options.state_setup, json=body, headers=self.plan.headers,
@@ -214,8 +230,9 @@ class _Replay:
             problem = None if answer.is_success else f"the state setup answered {answer.status_code}"
         except httpx.HTTPError as error:
             problem = f"the state setup failed: {error or type(error).__name__}"
-        self._check(label, PROVIDER_STATE, [f"{interaction.state}: {problem}"] if problem else [], None,
-                    "Provider state not set up")
+        if action == "setup" or problem is not None:
+            problems = [f"{interaction.state} ({action}): {problem}"] if problem else []
+            self._check(label, PROVIDER_STATE, problems, None, "Provider state not set up")
         return problem is None
 
     def _case(self, target: Any, operation: Operation, interaction: Interaction, label: str) -> Any:
@@ -225,7 +242,8 @@ class _Replay:
             secret = use.location == "header" and (use.name.lower() in self.secret_headers
                                                    or is_sensitive_header(use.name))
             if secret:
-                headers = _credential(headers, use.name, use.kind)
+                headers = _credential(headers, use.name, use.kind,
+                                      interaction.examples.get(f"header.{use.name}"))
                 continue
             if use.kind == kinds.ABSENT:
                 continue
@@ -266,13 +284,14 @@ class _Replay:
             self.result.add_failure(FailureRecord(check, label, title, one_line(problem), sent))
 
 
-def _credential(headers: dict[str, str], name: str, kind: str) -> dict[str, str]:
-    """The credential header as the consumer sent it: left out, malformed, or the one given."""
+def _credential(headers: dict[str, str], name: str, kind: str, example: str | None) -> dict[str, str]:
+    """The credential header as the consumer sent it: left out, malformed (as recorded when it was blank),
+    or the one given."""
     kept = {key: value for key, value in headers.items() if key.lower() != name.lower()}
     if kind == kinds.ABSENT:
         return kept
     if kind == kinds.INVALID:
-        return {**kept, name: INVALID_VALUE}
+        return {**kept, name: INVALID_VALUE if example is None else example}
     return headers
 
 

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         from mockserver.consumers.recorder import ConsumerRecorder
 
         options = replace(options, recorder=ConsumerRecorder(options.consumer_out, options.consumer).start())
+        _finish_on_sigterm()  # uvicorn ends a SIGTERM'd process without returning: the files would be lost
 
     stack = build_stack(options, build_mock(options, validate=False))
     app = stack.live.current
@@ -184,6 +186,17 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             for path in options.recorder.close():
                 print(f"mockserver: consumer contract written: {path}", file=sys.stderr)
     return 0
+
+
+def _finish_on_sigterm() -> None:
+    """After uvicorn's graceful shutdown, a SIGTERM raises SystemExit here, so `serve`'s clean-up runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def finish(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, finish)
 
 
 def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, watcher: Watcher | None) -> None:
