@@ -35,8 +35,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["contract", "--self", str(API / "openapi.yaml"), "--fixtures", str(API / "fixtures"),
-                     *FAST, "--coverage-report", str(folder / "coverage"), "--junit", str(folder / "junit.xml"),
-                     "--min-coverage", "operations=100,statuses=100"])
+                     *FAST, "--coverage-report", str(folder / "coverage"),
+                     "--junit", str(folder / "junit.xml"), "--min-coverage", "operations=100,statuses=100"])
     return Run(code, out.getvalue(), err.getvalue(), folder)
 
 
