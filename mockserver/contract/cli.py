@@ -15,8 +15,11 @@ MOCKSERVER_OTHER_TENANT instead (with --self, only from the flags); they are mas
 Exit status: 0 no failure, 1 contract failures, 2 usage error, invalid spec or unreachable server."""
 
 _DIFF_EPILOG = """\
-Credentials as for `mockserver contract` (MOCKSERVER_TOKEN, MOCKSERVER_TENANT). Ids seen in the server's
-answers are not swapped into later requests (they mean nothing to the mock); --param values go to both.
+Credentials as for `mockserver contract` (MOCKSERVER_TOKEN, MOCKSERVER_TENANT). The mock is asked as itself:
+the tenant its fixtures declare (or --mock-tenant) and its default credentials; where the server gets the
+n-th id it listed, the mock gets the n-th id it listed. Differences are classified (status, content type,
+response shape, error body shape); data-dependent ones (a documented 404 on one side only, an optional field
+set on one side only) are listed apart and do not fail the run unless --fail-on-data-dependent.
 Exit status: 0 the mock and the server agree, 1 they disagree on at least one request, 2 usage error,
 invalid spec or unreachable server."""
 
@@ -62,6 +65,11 @@ def add_commands(subparsers: Any) -> None:
         epilog=_DIFF_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("--base-url", metavar="URL", required=True, help="the server to compare the mock with")
+    diff.add_argument("--mock-tenant", default=None, metavar="ID",
+                      help="the tenant the mock is asked as (default: the first its fixtures declare)")
+    diff.add_argument("--fail-on-data-dependent", action="store_true",
+                      help="fail on data-dependent differences too (a 404 on one side only, an optional "
+                           "field set on one side only)")
     _add_common_arguments(diff)
     diff.set_defaults(run=_run_diff)
 
@@ -128,6 +136,8 @@ def _options(args: argparse.Namespace) -> Any:
         other_tenant=getattr(args, "other_tenant", None), phases=args.phases,
         coverage_report=getattr(args, "coverage_report", None),
         min_coverage=getattr(args, "min_coverage", None),
+        mock_tenant=getattr(args, "mock_tenant", None),
+        fail_on_data_dependent=getattr(args, "fail_on_data_dependent", False),
     )
 
 

@@ -66,13 +66,16 @@ def failure_list(failures: Iterable[FailureRecord], masker: Masker) -> str:
 
 
 def render(
-    result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures"
+    result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures",
+    apart_label: str = "Reported apart",
 ) -> str:
-    """The whole text report: table, then failures, then errors and the verdict."""
+    """The whole text report: table, then failures, findings reported apart, notes, errors and the verdict."""
     sections = [f"{title} summary ({result.requests} requests)", summary_table(result)]
     if result.failures:
         heading = f"{failures_label} ({len(result.failures)} distinct)"
         sections += [heading, failure_list(result.failures, masker)]
+    if result.apart:
+        sections += [f"{apart_label} ({len(result.apart)} distinct)", failure_list(result.apart, masker)]
     if result.notes:
         sections += [f"Notes ({len(result.notes)})", "\n".join(f"- {note}" for note in result.notes)]
     if result.errors:

@@ -168,6 +168,14 @@ def warm_up(schema: Any, plan: SuitePlan) -> None:
             return
 
 
+def warm_up_mock(plan: SuitePlan) -> None:
+    """The warm-up GETs sent to an in-process app (the mock `diff` compares with), harvesting its ids into
+    `plan.contract.pool` in the order the server's are: the n-th id of a list on each side correspond."""
+    schema = load_schema(plan)
+    pool_hooks(schema, plan.contract)
+    warm_up(schema, plan)
+
+
 def _operations(schema: Any) -> list[Any]:
     """The operations schemathesis could read (the others it reports itself during the run)."""
     return [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]

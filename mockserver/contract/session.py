@@ -24,7 +24,14 @@ from mockserver.contract.coverage import CoverageCollector, CoverageReport, Thre
 from mockserver.contract.coverage_report import coverage_table, junit_suite, write_coverage
 from mockserver.contract.report import render, write_junit
 from mockserver.contract.results import RunResult
-from mockserver.contract.runner import ALL_PHASES, ContractError, SuitePlan, contract_check_names, run_suite
+from mockserver.contract.runner import (
+    ALL_PHASES,
+    ContractError,
+    SuitePlan,
+    contract_check_names,
+    run_suite,
+    warm_up_mock,
+)
 from mockserver.foundation.config import MockConfig, load_config
 from mockserver.foundation.masking import (
     OTHER_TENANT_VARIABLE,
@@ -65,6 +72,8 @@ class ContractOptions:
     phases: str = "all"
     coverage_report: Path | None = None  # write coverage as PATH.json and PATH.html
     min_coverage: str | None = None  # "operations=100,statuses=80": fail below these percentages
+    mock_tenant: str | None = None  # diff: the tenant the mock is asked as (default: the fixtures' first)
+    fail_on_data_dependent: bool = False  # diff: data-dependent differences fail the run too
 
 
 @dataclass
@@ -83,12 +92,14 @@ def run_contract(options: ContractOptions, out: TextIO | None = None, err: TextI
 def run_diff(options: ContractOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`mockserver diff`: the same generated requests to the server and to the mock, compared."""
     return _main(_diff_plan, options, out or sys.stdout, err or sys.stderr, title="Diff",
-                 failures_label="Disagreements")
+                 failures_label="Disagreements",
+                 apart_label="Data-dependent differences (not failing; --fail-on-data-dependent to fail)")
 
 
 def _main(
     make_plan: Callable[[ContractOptions, Masker], SuitePlan], options: ContractOptions, out: TextIO,
-    err: TextIO, *, title: str, failures_label: str = "Failures", coverage: bool = False,
+    err: TextIO, *, title: str, failures_label: str = "Failures", apart_label: str = "Reported apart",
+    coverage: bool = False,
 ) -> int:
     masker = Masker()
     report: CoverageReport | None = None
@@ -101,7 +112,10 @@ def _main(
         operations = len(plan.contract.spec.operations)
         say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
         result = run_suite(plan, lambda line: say(err, masker, line))
-        print(render(result, masker, title=title, failures_label=failures_label), file=out, flush=True)
+        for record in plan.contract.set_aside:
+            result.add_apart(record)
+        text = render(result, masker, title=title, failures_label=failures_label, apart_label=apart_label)
+        print(text, file=out, flush=True)
         if plan.coverage is not None:
             report = plan.coverage.report(thresholds)
             print("\n" + masker.mask(coverage_table(report)), file=out, flush=True)
@@ -217,17 +231,29 @@ def _self_plan(options: ContractOptions, inputs: _Inputs, masker: Masker) -> Sui
 
 
 def _diff_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
+    """The server under test as usual (its ids harvested from its answers); the mock asked as itself: its
+    own tenant and credentials, and for each server id the mock's id at the same place in its lists."""
     inputs = _inputs(options, masker, checks=(contract_checks.MOCK_PARITY,))
     base_url = require_base_url(options.base_url)
     token, tenant, other = resolve_secrets(options, masker, from_environment=True)
     loaded = load_target(options)
     require_tenant_header(loaded.config, tenant, other)
-    headers = merge_headers(credential_headers(loaded.config, loaded.spec, token, tenant), inputs.headers)
+    credentials = credential_headers(loaded.config, loaded.spec, token, tenant)
+    headers = merge_headers(credentials, inputs.headers)
     base_url = require_reachable(base_url)
     app = mock_target.build_mock(loaded.spec, options.fixtures, seed=options.seed or 0)
+    data = mock_target.mock_data(options.fixtures)
+    mock_tenant = options.mock_tenant or (data.tenants[0] if data.tenants else tenant)
+    mock_headers = mock_target.mock_headers(app, None, mock_tenant)
     context = make_context(loaded, tenant, other, inputs.params)
-    context.harvest_ids = False  # ids of the server mean nothing to the mock: compare generated requests
-    context.mock = MockTarget(app, mock_target.mock_base_url(app))
+    context.fail_on_data_dependent = options.fail_on_data_dependent
+    context.mock = MockTarget(app, mock_target.mock_base_url(app), credentials=mock_headers,
+                              replaced={name.lower(): value for name, value in credentials.items()})
+    mock_context = make_context(loaded, mock_tenant, None, [])
+    mock_context.pool = context.mock.pool
+    warm_up_mock(SuitePlan(contract=mock_context, checks=(), app=app,
+                           headers=merge_headers(mock_headers, inputs.headers)))
+    data.seed(mock_context.pool, mock_tenant)  # ids no list leads to, after the listed ones
     return _plan(options, inputs, context, headers, base_url=base_url)
 
 

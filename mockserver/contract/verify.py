@@ -34,7 +34,7 @@ from mockserver.consumers.model import ConsumerContract, Interaction, contract_f
 from mockserver.consumers.recorder import spec_identity
 from mockserver.contract.probing import response_json
 from mockserver.contract.report import render
-from mockserver.contract.results import FailureRecord, RunResult, SentRequest, one_line
+from mockserver.contract.results import FailureRecord, RunResult, SentRequest, one_line, sent_request
 from mockserver.contract.runner import ContractError, SuitePlan, load_schema, pool_hooks, warm_up
 from mockserver.contract.session import (
     EXIT_ERROR,
@@ -188,7 +188,7 @@ class _Replay:
         case, response = sent
         self.result.requests += 1
         self.progress(f"  {label}: {response.status_code} (relied on {interaction.status})")
-        request = _sent_request(response)
+        request = sent_request(response)
         spec_problems = _spec_problems(case, response)
         self._check(label, SPEC_CONFORMANCE, spec_problems, request, "Answer breaks the spec")
         status_ok = response.status_code == interaction.status
@@ -345,9 +345,3 @@ def _compatible(types: set[str]) -> set[str]:
 def _listed(items: list[str]) -> str:
     shown = ", ".join(items[:MAX_FIELDS_SHOWN])
     return shown + (f" and {len(items) - MAX_FIELDS_SHOWN} more" if len(items) > MAX_FIELDS_SHOWN else "")
-
-
-def _sent_request(response: Any) -> SentRequest:
-    request = response.request
-    body = request.body.encode() if isinstance(request.body, str) else request.body
-    return SentRequest(request.method or "GET", request.url or "", tuple(request.headers.items()), body)
