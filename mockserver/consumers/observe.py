@@ -6,6 +6,7 @@ package depends on the app's types in this one place only.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -14,6 +15,8 @@ from mockserver.consumers.recorder import ConsumerRecorder, Observed
 from mockserver.fixture_files import BASE_SET_NAME
 from mockserver.http.negotiation import is_json
 from mockserver.runtime.app import SCENARIO_HEADER, Exchange, MockApp
+
+logger = logging.getLogger("mockserver")
 
 
 def attach(app: MockApp, recorder: ConsumerRecorder) -> None:
@@ -26,12 +29,16 @@ def attach(app: MockApp, recorder: ConsumerRecorder) -> None:
         answer = exchange.answer
         headers = {name.lower(): value for name, value in exchange.headers.items()}
         scenario = headers.get(SCENARIO_HEADER) or app.state.scenario
-        recorder.observe(Observed(
-            operation=exchange.operation, path=exchange.path, query=tuple(exchange.query), headers=headers,
-            body=exchange.body, status=answer.status, media_type=answer.media_type,
-            response_body=_body(answer.body, answer.media_type), source=answer.source,
-            scenario=None if scenario in (None, "", BASE_SET_NAME) else scenario,
-        ))
+        try:
+            recorder.observe(Observed(
+                operation=exchange.operation, path=exchange.path, query=tuple(exchange.query),
+                headers=headers, body=exchange.body, status=answer.status, media_type=answer.media_type,
+                response_body=_body(answer.body, answer.media_type), source=answer.source,
+                scenario=None if scenario in (None, "", BASE_SET_NAME) else scenario,
+            ))
+        except Exception:  # recording must never cost a client its answer
+            logger.exception("mockserver: could not record %s %s for its consumer contract",
+                             exchange.method, exchange.path)
 
     app.observers.append(observe)
 

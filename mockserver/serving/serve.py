@@ -139,6 +139,10 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         print("mockserver: error: --watch reloads one process; it cannot be combined with --workers",
               file=sys.stderr)
         return 2
+    if options.consumer is not None and options.consumer_out is None:
+        print("mockserver: error: --consumer names the consumer recorded with --consumer-out DIR",
+              file=sys.stderr)
+        return 2
     if options.consumer_out is not None:
         if workers > 1:
             print("mockserver: error: --consumer-out records in one process; it cannot be combined with "
