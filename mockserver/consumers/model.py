@@ -220,16 +220,25 @@ def _fields_data(fields: dict[str, set[str]]) -> dict[str, str]:
 
 
 def dumps(contract: ConsumerContract) -> str:
-    header = (f"# Consumer contract of {contract.consumer}, recorded by the mock (mockserver serve "
+    return dumps_data(to_data(contract))
+
+
+def dumps_data(data: dict[str, Any]) -> str:
+    """The file's text for what `to_data` made of a contract."""
+    header = (f"# Consumer contract of {data['consumer']}, recorded by the mock (mockserver serve "
               "--consumer-out). Regenerate it rather than edit it.\n")
-    return header + yaml.safe_dump(to_data(contract), sort_keys=False, allow_unicode=True, width=110)
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
 
 def write(contract: ConsumerContract, path: Path) -> None:
+    write_data(to_data(contract), path)
+
+
+def write_data(data: dict[str, Any], path: Path) -> None:
     """Write atomically: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(dumps(contract), encoding="utf-8")
+    temporary.write_text(dumps_data(data), encoding="utf-8")
     temporary.replace(path)
 
 

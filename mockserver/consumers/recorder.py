@@ -31,7 +31,9 @@ from mockserver.consumers.model import (
     RequestKind,
     SpecIdentity,
     load,
+    to_data,
     write,
+    write_data,
 )
 from mockserver.foundation.config import MockConfig
 from mockserver.foundation.masking import HIDDEN, Masker, is_sensitive_header
@@ -182,6 +184,7 @@ class ConsumerRecorder:
         self._contracts: dict[str, ConsumerContract] = {}
         self._facts: _SpecFacts | None = None
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # one writer at a time (the background one, and close)
         self._dirty = False
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
@@ -214,16 +217,18 @@ class ConsumerRecorder:
             return [self._contracts[name] for name in sorted(self._contracts)]
 
     def write(self) -> list[Path]:
-        """Write every consumer's file (or this worker's part); returns the files written."""
-        with self._lock:
-            self._dirty = False
-            snapshot = [(name, self._contracts[name]) for name in sorted(self._contracts)]
+        """Write every consumer's file (or this worker's part); returns the files written. Exchanges wait only
+        while the contracts are copied, not while files are written."""
+        with self._writing:
+            with self._lock:
+                self._dirty = False
+                snapshot = [(name, to_data(self._contracts[name])) for name in sorted(self._contracts)]
             written = []
-            for name, contract in snapshot:
+            for name, data in snapshot:
                 path = self.out_dir / file_name(name)
                 if self.part is not None:
                     path = self.out_dir / PARTS_FOLDER / f"{path.stem}.{self.part}.yaml"
-                write(contract, path)
+                write_data(data, path)
                 written.append(path)
         return written
 
