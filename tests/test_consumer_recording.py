@@ -42,13 +42,13 @@ ORDER = ["test_browse", "test_browse_red", "test_missing", "test_create", "test_
          "test_forced_answer"]
 
 
-def _record(pytester: pytest.Pytester, out: Path, order: list[str]) -> pytest.RunResult:
+def _record(pytester: pytest.Pytester, out: Path, order: list[str], *extra: str) -> pytest.RunResult:
     pytester.makeini(f"[pytest]\nmockserver_spec = {API / 'openapi.yaml'}\n"
                      f"mockserver_fixtures = {API / 'fixtures'}\n")
     pytester.makepyfile(test_shop=textwrap.dedent(SUITE))
     return pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "-p", "no:randomly", "--mockserver-consumer-out", str(out),
-        "--mockserver-consumer", "shop-ui", *(f"test_shop.py::{name}" for name in order))
+        "--mockserver-consumer", "shop-ui", *extra, *(f"test_shop.py::{name}" for name in order))
 
 
 def test_the_plugin_writes_the_same_contracts_for_the_same_traffic(pytester: pytest.Pytester,
@@ -68,3 +68,20 @@ def test_the_plugin_writes_the_same_contracts_for_the_same_traffic(pytester: pyt
     reads = contract["operations"]["GET /widgets/{widget_id}"]["interactions"]
     states = {item.get("state") for item in reads}
     assert states == {None, "override=404"}
+
+
+def test_the_parts_of_pytest_xdist_workers_are_merged_into_the_same_files(
+        pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker writes a part, the controller merges them (workers simulated: a real `-n 2` run spawns
+    processes that import everything again, too slow for the suite; checked by hand)."""
+    alone, spread = tmp_path / "alone", tmp_path / "spread"
+    _record(pytester, alone, ORDER).assert_outcomes(passed=len(ORDER))
+    for worker, tests in (("gw0", ORDER[::2]), ("gw1", ORDER[1::2])):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        _record(pytester, spread, tests).assert_outcomes(passed=len(tests))
+    assert sorted(path.name for path in spread.iterdir()) == [".parts"]
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    _record(pytester, spread, [], "-k", "no_test_has_this_name")  # the controller: runs nothing, merges
+    assert sorted(path.name for path in spread.iterdir()) == ["admin-tool.yaml", "shop-ui.yaml"]
+    for name in ("admin-tool.yaml", "shop-ui.yaml"):
+        assert (alone / name).read_bytes() == (spread / name).read_bytes()
