@@ -72,16 +72,31 @@ def test_the_plugin_writes_the_same_contracts_for_the_same_traffic(pytester: pyt
 
 def test_the_parts_of_pytest_xdist_workers_are_merged_into_the_same_files(
         pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each worker writes a part, the controller merges them (workers simulated: a real `-n 2` run spawns
-    processes that import everything again, too slow for the suite; checked by hand)."""
+    """Each worker writes a part, the controller merges them (workers simulated by a conftest that says
+    which one this is, as pytest-xdist does: a real `-n 2` run spawns processes that import everything again,
+    too slow for the suite; checked by hand)."""
     alone, spread = tmp_path / "alone", tmp_path / "spread"
     _record(pytester, alone, ORDER).assert_outcomes(passed=len(ORDER))
+    pytester.makeconftest(WORKER_CONFTEST)
     for worker, tests in (("gw0", ORDER[::2]), ("gw1", ORDER[1::2])):
-        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        monkeypatch.setenv("SIMULATED_XDIST_WORKER", worker)
         _record(pytester, spread, tests).assert_outcomes(passed=len(tests))
     assert sorted(path.name for path in spread.iterdir()) == [".parts"]
-    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    monkeypatch.delenv("SIMULATED_XDIST_WORKER")
     _record(pytester, spread, [], "-k", "no_test_has_this_name")  # the controller: runs nothing, merges
     assert sorted(path.name for path in spread.iterdir()) == ["admin-tool.yaml", "shop-ui.yaml"]
     for name in ("admin-tool.yaml", "shop-ui.yaml"):
         assert (alone / name).read_bytes() == (spread / name).read_bytes()
+
+
+WORKER_CONFTEST = """
+import os
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if os.environ.get("SIMULATED_XDIST_WORKER"):
+        config.workerinput = {"workerid": os.environ["SIMULATED_XDIST_WORKER"]}
+"""

@@ -11,7 +11,6 @@ until a fixture is used.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ class MockSettings:
     fixtures_required: bool = False  # configured explicitly, so a missing folder is an error
     consumer_out: Path | None = None  # record consumer contracts of the session's requests into this folder
     consumer: str | None = None  # the consumer of requests without an X-Mock-Consumer header
+    worker: str | None = None  # the pytest-xdist worker this process is, if any
 
 
 SETTINGS_KEY = pytest.StashKey[MockSettings]()
@@ -90,11 +90,20 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """With --mockserver-consumer-out under pytest-xdist, the controller merges what each worker wrote."""
     settings = session.config.stash.get(SETTINGS_KEY, None)
-    if settings is None or settings.consumer_out is None or os.environ.get("PYTEST_XDIST_WORKER"):
+    if settings is None or settings.consumer_out is None or xdist_worker(session.config) is not None:
         return
     from mockserver.consumers.recorder import merge_parts
 
     merge_parts(settings.consumer_out)
+
+
+def xdist_worker(config: pytest.Config) -> str | None:
+    """The pytest-xdist worker id ("gw0") when this process is a worker, else None (read from the config,
+    not the environment: a pytest run inside a worker's test inherits its variables)."""
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict) and "workerid" in workerinput:
+        return str(workerinput["workerid"])
+    return None
 
 
 def resolve_settings(config: pytest.Config) -> MockSettings:
@@ -114,6 +123,7 @@ def resolve_settings(config: pytest.Config) -> MockSettings:
         fixtures_required=fixtures is not None,
         consumer_out=cwd / consumer_out if consumer_out else None,
         consumer=config.getoption("mockserver_consumer"),
+        worker=xdist_worker(config),
     )
 
 
@@ -228,7 +238,7 @@ class MockPool:
 
             if self._recorder is None:  # under pytest-xdist each worker writes a part, merged at the end
                 self._recorder = ConsumerRecorder(settings.consumer_out, settings.consumer,
-                                                  part=os.environ.get("PYTEST_XDIST_WORKER"))
+                                                  part=settings.worker)
             attach(app, self._recorder)
         self._apps[seed] = app
         return None
