@@ -9,6 +9,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import NoReturn
 
+from mockserver.compat.cli import add_commands as add_compat_commands
+from mockserver.consumers.cli import add_commands as add_consumer_commands
 from mockserver.contract.cli import add_commands as add_contract_commands
 from mockserver.foundation.problems import LoadError, Problem
 from mockserver.record import add_commands as add_record_commands
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=run_check)
 
     add_contract_commands(commands)
+    add_consumer_commands(commands)
+    add_compat_commands(commands)
     add_record_commands(commands)
     return parser
 

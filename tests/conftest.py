@@ -16,6 +16,9 @@ import httpcore  # noqa: F401
 import pytest
 from starlette.testclient import TestClient
 
+# The same for schemathesis' engine: when an inner run is the first to import parts of it (pytest loads
+# schemathesis' own plugin), a contract run in this process afterwards counts no request at all (exit 2).
+# Imported here, through the contract runner, it outlives every inner run.
 import mockserver.contract.runner  # noqa: F401
 from mockserver import create_app
 from mockserver.spec.files import CACHE_ENVIRONMENT_VARIABLE

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from mockserver.cli import main
 from mockserver.foundation.problems import LoadError
-from mockserver.serving.serve import ServeOptions, build_mock
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_mock
 
 SECRET = "hunter2-do-not-print"
 

@@ -5,7 +5,7 @@
 - `domain_rules`: responses obey the invariants the mock's generator obeys (the fixtures' rules).
 - `tenant_isolation`: no record of another tenant ever appears, for the tenant asked for or another.
 - `mock_parity` (used by `mockserver diff`): the mock answers the same request with the same status,
-  content type and response shape.
+  content type and response shape (see `mockserver.contract.parity`).
 
 Each check gets the run's `ContractContext` as its `contract` argument (schemathesis forwards check
 configuration to check classes); without one (any other schemathesis run) it skips itself.
@@ -22,9 +22,9 @@ from schemathesis.core.failures import Failure, FailureGroup, Severity
 
 from mockserver.contract.auth_probes import AuthProbe, auth_probes
 from mockserver.contract.context import ContractContext
+from mockserver.contract.parity import DATA_DEPENDENT, classify, media_type
 from mockserver.contract.probing import response_json, send_to_app, send_variant, sent_header, sent_headers
-from mockserver.contract.results import one_line
-from mockserver.contract.shapes import shape_differences
+from mockserver.contract.results import FailureRecord, one_line, sent_request
 from mockserver.contract.tenancy import foreign_records
 from mockserver.generation.rules import RuleContext
 from mockserver.http.negotiation import response_key_for
@@ -155,7 +155,7 @@ class DomainRules(_ContractCheck):
         if not is_json or key is None or _documented_body_problem(case, response) is not None:
             return True  # rules assume a body of the documented shape; other checks report the rest
         context = RuleContext(
-            spec=contract.spec, operation=operation, status=key, media_type=_media_type(response) or "",
+            spec=contract.spec, operation=operation, status=key, media_type=media_type(response) or "",
             path=dict(case.path_parameters or {}), query=dict(case.query or {}),
             headers={name.lower(): value for name, value in sent_headers(response).items()},
         )
@@ -203,41 +203,31 @@ class TenantIsolation(_ContractCheck):
 
 
 class MockParity(_ContractCheck):
-    """The mock answers the same request like the server: same status, content type and shape."""
+    """The mock answers the same request like the server: same status, content type and shape. The mock is
+    asked as itself (its credentials, its ids); data-dependent differences are set aside, not failed."""
 
     def check(self, contract: ContractContext, operation: Operation, ctx: CheckContext,
               response: Response, case: Case) -> bool | None:
-        if contract.mock is None:
+        target = contract.mock
+        if target is None:
             return True
-        mock = send_to_app(ctx, case, sent_headers(response), contract.mock.app, contract.mock.base_url)
-        differences = parity_differences(response, mock)
-        if differences:
-            kind = "|".join(pointer_pattern(line) for line in differences)
-            raise self.failure(case, "Mock and server disagree", "; ".join(differences), kind=kind,
+        path = {name: target.path_value(contract.pool, case.operation.path, name, value)
+                for name, value in (case.path_parameters or {}).items()}
+        mock = send_to_app(ctx, case, target.headers_for(sent_headers(response)), target.app, target.base_url,
+                           path_parameters=path)
+        differences = classify(response, mock, operation, contract.spec)
+        failing = [difference for difference in differences
+                   if difference.kind != DATA_DEPENDENT or contract.fail_on_data_dependent]
+        apart = [difference for difference in differences if difference not in failing]
+        if apart:
+            contract.set_aside_difference(FailureRecord(
+                MOCK_PARITY, case.operation.label, "Data-dependent difference",
+                "; ".join(map(str, apart)), sent_request(response)))
+        if failing:
+            kind = "|".join(pointer_pattern(str(difference)) for difference in failing)
+            raise self.failure(case, "Mock and server disagree", "; ".join(map(str, failing)), kind=kind,
                                severity=Severity.MEDIUM)
         return None
-
-
-def _media_type(response: Response) -> str | None:
-    value = (response.headers.get("content-type") or [None])[0]
-    return value.split(";", 1)[0].strip().lower() if value else None
-
-
-def parity_differences(server: Response, mock: Response) -> list[str]:
-    """How the server's and the mock's answers to one request differ (empty when they agree)."""
-    differences: list[str] = []
-    if server.status_code != mock.status_code:
-        differences.append(f"status: server {server.status_code}, mock {mock.status_code}")
-    server_type, mock_type = _media_type(server), _media_type(mock)
-    if server_type != mock_type:
-        differences.append(f"content type: server {server_type or 'none'}, mock {mock_type or 'none'}")
-    server_json, server_body = response_json(server)
-    mock_json, mock_body = response_json(mock)
-    # Bodies of different statuses are different documents; comparing their shapes says nothing more.
-    if server_json and mock_json and server.status_code == mock.status_code:
-        shapes = shape_differences(server_body, mock_body)
-        differences += [f"shape {line} (server vs mock)" for line in shapes]
-    return differences
 
 
 def _register(name: str, cls: type[_ContractCheck]) -> type[_ContractCheck]:

@@ -15,14 +15,25 @@ MOCKSERVER_OTHER_TENANT instead (with --self, only from the flags); they are mas
 Exit status: 0 no failure, 1 contract failures, 2 usage error, invalid spec or unreachable server."""
 
 _DIFF_EPILOG = """\
-Credentials as for `mockserver contract` (MOCKSERVER_TOKEN, MOCKSERVER_TENANT). Ids seen in the server's
-answers are not swapped into later requests (they mean nothing to the mock); --param values go to both.
+Credentials as for `mockserver contract` (MOCKSERVER_TOKEN, MOCKSERVER_TENANT). The mock is asked as itself:
+the tenant its fixtures declare (or --mock-tenant) and its default credentials; where the server gets the
+n-th id it listed, the mock gets the n-th id it listed. Differences are classified (status, content type,
+response shape, error body shape); data-dependent ones (a documented 404 on one side only, an optional field
+set on one side only) are listed apart and do not fail the run unless --fail-on-data-dependent.
 Exit status: 0 the mock and the server agree, 1 they disagree on at least one request, 2 usage error,
 invalid spec or unreachable server."""
 
 
+_VERIFY_EPILOG = """\
+Consumer contracts are recorded by the mock: `mockserver serve --consumer-out DIR`. Credentials as for
+`mockserver contract` (MOCKSERVER_TOKEN, MOCKSERVER_TENANT). Interactions recorded in a provider state (a
+scenario, a named response) are replayed only with --state-setup.
+Exit status: 0 every consumer gets what it relied on, 1 a consumer would break, 2 usage error, invalid spec
+or consumer file, or unreachable server."""
+
+
 def add_commands(subparsers: Any) -> None:
-    """Add `contract` and `diff` to the `mockserver` command line."""
+    """Add `contract`, `diff` and `verify` to the `mockserver` command line."""
     contract = subparsers.add_parser(
         "contract", help="check that a server (or the mock, with --self) honours the spec",
         description="Run schemathesis' checks and mockserver's own (auth enforcement, domain rules,\n"
@@ -40,6 +51,11 @@ def add_commands(subparsers: Any) -> None:
                           help="checks to run (default: all; schemathesis' and ours)")
     contract.add_argument("--max-response-time", type=float, default=None, metavar="SECONDS",
                           help="response-time budget per request (default: 2; 0 disables)")
+    contract.add_argument("--coverage-report", type=Path, default=None, metavar="PATH",
+                          help="write what the run covered as PATH.json and PATH.html")
+    contract.add_argument("--min-coverage", default=None, metavar="METRIC=PERCENT,...",
+                          help="fail (exit 1) below these coverages, e.g. operations=100,statuses=80; "
+                               "metrics: operations, statuses, media_types, parameters, values, properties")
     contract.set_defaults(run=_run_contract)
 
     diff = subparsers.add_parser(
@@ -49,11 +65,33 @@ def add_commands(subparsers: Any) -> None:
         epilog=_DIFF_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("--base-url", metavar="URL", required=True, help="the server to compare the mock with")
+    diff.add_argument("--mock-tenant", default=None, metavar="ID",
+                      help="the tenant the mock is asked as (default: the first its fixtures declare)")
+    diff.add_argument("--fail-on-data-dependent", action="store_true",
+                      help="fail on data-dependent differences too (a 404 on one side only, an optional "
+                           "field set on one side only)")
     _add_common_arguments(diff)
     diff.set_defaults(run=_run_diff)
 
+    verify = subparsers.add_parser(
+        "verify", help="replay consumers' recorded interactions against a server",
+        description="Replay each consumer contract's interactions against a server and check that every\n"
+                    "answer conforms to the spec and gives the consumer what it relied on: the same status\n"
+                    "and every response field it received, with the same JSON type.",
+        epilog=_VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("--consumer", dest="consumers", action="append", type=Path, required=True,
+                        metavar="FILE", help="a consumer contract file, or a folder of them (repeatable)")
+    verify.add_argument("--base-url", metavar="URL", required=True, help="the server to verify")
+    verify.add_argument("--state-setup", metavar="URL", default=None,
+                        help='POST {"consumer": ..., "state": ...} here before each interaction that needs '
+                             "a provider state")
+    _add_target_arguments(verify)
+    verify.set_defaults(run=_run_verify)
 
-def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The spec, the fixtures and what every request carries: common to contract, diff and verify."""
     parser.add_argument("spec", nargs="?", default=DEFAULT_SPEC,
                         help="a spec file or a folder of OpenAPI slices (default: ./openapi)")
     parser.add_argument("--fixtures", default=None,
@@ -61,6 +99,17 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: ./fixtures if present)")
     parser.add_argument("--header", action="append", default=[], metavar="'Name: value'",
                         help="a header for every request (repeatable)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a real value for path parameter NAME, e.g. customer_id=cus_1 (repeatable)")
+    parser.add_argument("--junit", type=Path, default=None, metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--token", default=None, help="bearer token (or MOCKSERVER_TOKEN)")
+    parser.add_argument("--tenant", default=None, help="tenant id, sent in the config's tenant header "
+                                                       "(or MOCKSERVER_TENANT)")
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The target, then how requests are generated: contract and diff."""
+    _add_target_arguments(parser)
     parser.add_argument("--mode", choices=["positive", "negative", "all"], default="all",
                         help="valid requests, invalid ones, or both (default: all)")
     parser.add_argument("--max-examples", type=int, default=None, metavar="N",
@@ -68,13 +117,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, metavar="N", help="seed for reproducible runs")
     parser.add_argument("--phases", default="all", metavar="all|a,b",
                         help="schemathesis phases: examples, coverage, fuzzing, stateful (default: all)")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="a real value for path parameter NAME, e.g. customer_id=cus_1 (repeatable)")
-    parser.add_argument("--junit", type=Path, default=None, metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="concurrent workers (default: 1)")
-    parser.add_argument("--token", default=None, help="bearer token (or MOCKSERVER_TOKEN)")
-    parser.add_argument("--tenant", default=None, help="tenant id, sent in the config's tenant header "
-                                                       "(or MOCKSERVER_TENANT)")
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -91,6 +134,10 @@ def _options(args: argparse.Namespace) -> Any:
         max_response_time=DEFAULT_MAX_RESPONSE_TIME if max_response_time is None else max_response_time,
         params=args.param, junit=args.junit, workers=args.workers, token=args.token, tenant=args.tenant,
         other_tenant=getattr(args, "other_tenant", None), phases=args.phases,
+        coverage_report=getattr(args, "coverage_report", None),
+        min_coverage=getattr(args, "min_coverage", None),
+        mock_tenant=getattr(args, "mock_tenant", None),
+        fail_on_data_dependent=getattr(args, "fail_on_data_dependent", False),
     )
 
 
@@ -98,6 +145,19 @@ def _run_contract(args: argparse.Namespace) -> int:
     from mockserver.contract.session import run_contract
 
     return run_contract(_options(args))
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from mockserver.contract.verify import VerifyOptions, run_verify
+
+    fixtures = Path(args.fixtures) if args.fixtures is not None else None
+    if fixtures is None and Path(DEFAULT_FIXTURES).is_dir():
+        fixtures = Path(DEFAULT_FIXTURES)
+    return run_verify(VerifyOptions(
+        spec=Path(args.spec), fixtures=fixtures, base_url=args.base_url, headers=args.header,
+        params=args.param, junit=args.junit, token=args.token, tenant=args.tenant,
+        consumers=args.consumers, state_setup=args.state_setup,
+    ))
 
 
 def _run_diff(args: argparse.Namespace) -> int:

@@ -121,6 +121,21 @@ class IdPool:
         values = self._lookup(self._given, keys) or self._lookup(self._values, keys)
         return values[0] if values else None
 
+    def _known(self, path: str, name: str) -> list[str]:
+        keys = parameter_keys(path, name)
+        given = self._lookup(self._given, keys)
+        return given + [value for value in self._lookup(self._values, keys) if value not in given]
+
+    def position(self, path: str, name: str, value: Any) -> int | None:
+        """Where `value` stands among the ids known for the parameter (given first), or None."""
+        known = self._known(path, name)
+        return known.index(str(value)) if str(value) in known else None
+
+    def at(self, path: str, name: str, position: int) -> str | None:
+        """The id at `position` among those known for the parameter (wrapping round), or None."""
+        known = self._known(path, name)
+        return known[position % len(known)] if known else None
+
     def harvest(self, path: str, body: Any) -> None:
         """Record every id in a response body of the operation at `path`."""
         segments = static_segments(path)

@@ -51,10 +51,14 @@ def send_variant(ctx: CheckContext, case: Case, headers: Mapping[str, str]) -> t
 
 
 def send_to_app(
-    ctx: CheckContext, case: Case, headers: Mapping[str, str], app: Any, base_url: str
+    ctx: CheckContext, case: Case, headers: Mapping[str, str], app: Any, base_url: str,
+    path_parameters: Mapping[str, Any] | None = None,
 ) -> Response:
-    """Send the same request to another (in-process ASGI) server; not recorded."""
+    """Send the same request (with other headers, and path parameters when given) to another in-process
+    ASGI server; not recorded."""
     variant = case.derive(headers=CaseInsensitiveDict(headers))
+    if path_parameters:
+        variant.path_parameters.update(path_parameters)
     kwargs = _transport_kwargs(ctx)
     kwargs.pop("timeout", None)
     return transport.get(app).send(variant, **kwargs, app=app, base_url=base_url)

@@ -66,13 +66,18 @@ def failure_list(failures: Iterable[FailureRecord], masker: Masker) -> str:
 
 
 def render(
-    result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures"
+    result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures",
+    apart_label: str = "Reported apart",
 ) -> str:
-    """The whole text report: table, then failures, then errors and the verdict."""
+    """The whole text report: table, then failures, findings reported apart, notes, errors and the verdict."""
     sections = [f"{title} summary ({result.requests} requests)", summary_table(result)]
     if result.failures:
         heading = f"{failures_label} ({len(result.failures)} distinct)"
         sections += [heading, failure_list(result.failures, masker)]
+    if result.apart:
+        sections += [f"{apart_label} ({len(result.apart)} distinct)", failure_list(result.apart, masker)]
+    if result.notes:
+        sections += [f"Notes ({len(result.notes)})", "\n".join(f"- {note}" for note in result.notes)]
     if result.errors:
         sections += [f"Errors ({len(result.errors)})", "\n".join(f"- {error}" for error in result.errors)]
     checks = len({check for _, check, _ in _rows(result)})
@@ -82,8 +87,10 @@ def render(
     return masker.mask("\n\n".join(sections))
 
 
-def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract") -> str:
-    """JUnit XML: a test suite per operation, a test case per check, a failure per distinct failure."""
+def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract",
+              extra_suites: Iterable[ET.Element] = ()) -> str:
+    """JUnit XML: a test suite per operation, a test case per check, a failure per distinct failure
+    (then `extra_suites`, e.g. coverage)."""
     failures_by_case: dict[tuple[str, str], list[FailureRecord]] = defaultdict(list)
     for failure in result.failures:
         failures_by_case[(failure.operation, failure.check)].append(failure)
@@ -108,6 +115,7 @@ def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserve
         suite.set("tests", str(len(checks)))
         suite.set("failures", str(failed))
         suite.set("errors", "0")
+    root.extend(extra_suites)
     root.set("tests", str(sum(int(suite.get("tests", "0")) for suite in root)))
     root.set("failures", str(sum(int(suite.get("failures", "0")) for suite in root)))
     if result.errors:
@@ -124,7 +132,9 @@ def _reason(failure: FailureRecord) -> str:
 
 
 def write_junit(
-    path: Path, result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract"
+    path: Path, result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract",
+    extra_suites: Iterable[ET.Element] = (),
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(result, masker, suite_name=suite_name) + "\n", encoding="utf-8")
+    text = junit_xml(result, masker, suite_name=suite_name, extra_suites=extra_suites)
+    path.write_text(text + "\n", encoding="utf-8")

@@ -46,6 +46,8 @@ class RunResult:
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)  # (operation, check) -> counts
     failures: list[FailureRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run relaxed or skipped, said in one line each
+    apart: list[FailureRecord] = field(default_factory=list)  # findings reported apart, not failing (diff)
     requests: int = 0
     _index: dict[tuple[str, str, Hashable], FailureRecord] = field(default_factory=dict, repr=False)
 
@@ -71,6 +73,16 @@ class RunResult:
         if existing is None:
             self._index[key] = record
             self.failures.append(record)
+        else:
+            existing.occurrences += 1
+
+    def add_apart(self, record: FailureRecord) -> None:
+        """Keep a finding reported apart (once per operation and reason; repeats count as occurrences)."""
+        key = ("apart", record.operation, record.reason)
+        existing = self._index.get(key)
+        if existing is None:
+            self._index[key] = record
+            self.apart.append(record)
         else:
             existing.occurrences += 1
 
@@ -104,6 +116,13 @@ def one_line(message: str) -> str:
     lines = [line.strip().strip("`") for line in message.splitlines() if line.strip()]
     text = "; ".join(lines[:2])
     return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 1] + "…"
+
+
+def sent_request(response: Any) -> SentRequest:
+    """The request behind a schemathesis response, for a curl command."""
+    request = response.request
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    return SentRequest(request.method or "GET", request.url or "", tuple(request.headers.items()), body)
 
 
 def _sent_request(recorder: Any, case_id: str) -> SentRequest | None:

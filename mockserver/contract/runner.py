@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import hypothesis.errors
 import requests
 import schemathesis
 from schemathesis import Case, HookContext, Response
@@ -26,6 +27,7 @@ from schemathesis.engine import Status, events, from_schema
 
 from mockserver.contract import checks as contract_checks
 from mockserver.contract.context import ContractContext
+from mockserver.contract.coverage import CoverageCollector
 from mockserver.contract.document import schemathesis_document
 from mockserver.contract.probing import response_json
 from mockserver.contract.results import FailureRecord, RunResult, one_line
@@ -34,6 +36,9 @@ from mockserver.spec.model import Operation
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 MAX_RESPONSE_TIME_CHECK = "max_response_time"
 WARM_UP_ROUNDS = 3
+# Hypothesis' health checks stop an operation's run when generation is slow or filters much (e.g. negative
+# values for a parameter that admits almost anything): relaxed, so the run goes on with what it generates.
+RELAXED_HEALTH_CHECKS = ["filter_too_much", "too_slow", "data_too_large", "large_base_example"]
 
 Progress = Callable[[str], None]
 
@@ -67,6 +72,7 @@ class SuitePlan:
     max_response_time: float | None = None
     workers: int = 1
     phases: tuple[str, ...] = ALL_PHASES
+    coverage: CoverageCollector | None = None  # what the run exercised, when asked
 
 
 def run_suite(plan: SuitePlan, progress: Progress) -> RunResult:
@@ -77,7 +83,7 @@ def run_suite(plan: SuitePlan, progress: Progress) -> RunResult:
     schema = load_schema(plan)
     pool_hooks(schema, plan.contract)
     warm_up(schema, plan)
-    return _execute(schema, progress)
+    return _execute(schema, plan, progress)
 
 
 def load_schema(plan: SuitePlan) -> Any:
@@ -112,6 +118,7 @@ def _config_data(plan: SuitePlan) -> dict[str, Any]:
         "cache": {"enabled": False},
         "output": {"sanitization": {"enabled": False}},
         "warnings": False,
+        "suppress-health-check": RELAXED_HEALTH_CHECKS,
         "generation": generation,
         "phases": {phase: {"enabled": phase in plan.phases} for phase in ALL_PHASES},
         "checks": checks,
@@ -159,6 +166,14 @@ def warm_up(schema: Any, plan: SuitePlan) -> None:
         pending = [operation for operation in pending if operation not in sent]
         if not sent or not pending:
             return
+
+
+def warm_up_mock(plan: SuitePlan) -> None:
+    """The warm-up GETs sent to an in-process app (the mock `diff` compares with), harvesting its ids into
+    `plan.contract.pool` in the order the server's are: the n-th id of a list on each side correspond."""
+    schema = load_schema(plan)
+    pool_hooks(schema, plan.contract)
+    warm_up(schema, plan)
 
 
 def _operations(schema: Any) -> list[Any]:
@@ -217,6 +232,21 @@ def _known_value(schema: dict[str, Any]) -> Any:
     return None
 
 
+def _is_generation_limit(error: Exception) -> bool:
+    """Hypothesis gave up on generating inputs (a health check, or nothing satisfied the schema)."""
+    return isinstance(error, hypothesis.errors.FailedHealthCheck | hypothesis.errors.Unsatisfiable)
+
+
+def _phase(event: events.NonFatalError) -> str:
+    return f"{event.phase.value} phase: " if event.phase is not None else ""
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, hypothesis.errors.FailedHealthCheck):
+        return "too many generated values were filtered out or too slow to generate"
+    return "no generated value satisfied the schema"
+
+
 @dataclass
 class _ProgressReport:
     """Progress lines as the engine reports events: each phase, then each operation's scenario."""
@@ -244,13 +274,20 @@ class _ProgressReport:
             self.progress(f"  {self.stateful_scenarios} scenario(s), {self.stateful_requests} request(s)")
 
 
-def _execute(schema: Any, progress: Progress) -> RunResult:
+def _execute(schema: Any, plan: SuitePlan, progress: Progress) -> RunResult:
     result = RunResult()
     report = _ProgressReport(progress)
     for event in from_schema(schema).execute():
         report(event)
         if isinstance(event, events.ScenarioFinished):
             result.add_scenario(event.recorder)
+            if plan.coverage is not None:
+                plan.coverage.add_scenario(event.recorder)
+        elif isinstance(event, events.NonFatalError) and _is_generation_limit(event.value):
+            note = (f"{event.label}: {_phase(event)}inputs hypothesis could not generate were skipped "
+                    f"({_why(event.value)})")
+            result.notes.append(note)
+            progress(f"  {note}")
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
         elif isinstance(event, events.FatalError):

@@ -20,9 +20,18 @@ import httpx
 from mockserver.contract import checks as contract_checks
 from mockserver.contract import mock_target
 from mockserver.contract.context import ContractContext, MockTarget
+from mockserver.contract.coverage import CoverageCollector, CoverageReport, ThresholdError, parse_thresholds
+from mockserver.contract.coverage_report import coverage_table, junit_suite, write_coverage
 from mockserver.contract.report import render, write_junit
 from mockserver.contract.results import RunResult
-from mockserver.contract.runner import ALL_PHASES, ContractError, SuitePlan, contract_check_names, run_suite
+from mockserver.contract.runner import (
+    ALL_PHASES,
+    ContractError,
+    SuitePlan,
+    contract_check_names,
+    run_suite,
+    warm_up_mock,
+)
 from mockserver.foundation.config import MockConfig, load_config
 from mockserver.foundation.masking import (
     OTHER_TENANT_VARIABLE,
@@ -61,10 +70,14 @@ class ContractOptions:
     tenant: str | None = None
     other_tenant: str | None = None
     phases: str = "all"
+    coverage_report: Path | None = None  # write coverage as PATH.json and PATH.html
+    min_coverage: str | None = None  # "operations=100,statuses=80": fail below these percentages
+    mock_tenant: str | None = None  # diff: the tenant the mock is asked as (default: the fixtures' first)
+    fail_on_data_dependent: bool = False  # diff: data-dependent differences fail the run too
 
 
 @dataclass
-class _Loaded:
+class Loaded:
     spec: Spec
     config: MockConfig
     rules: Any
@@ -72,51 +85,90 @@ class _Loaded:
 
 def run_contract(options: ContractOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`mockserver contract`: the suite against a base URL, or against the mock with `--self`."""
-    return _main(_contract_plan, options, out or sys.stdout, err or sys.stderr, title="Contract")
+    return _main(_contract_plan, options, out or sys.stdout, err or sys.stderr, title="Contract",
+                 coverage=True)
 
 
 def run_diff(options: ContractOptions, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`mockserver diff`: the same generated requests to the server and to the mock, compared."""
     return _main(_diff_plan, options, out or sys.stdout, err or sys.stderr, title="Diff",
-                 failures_label="Disagreements")
+                 failures_label="Disagreements",
+                 apart_label="Data-dependent differences (not failing; --fail-on-data-dependent to fail)")
 
 
 def _main(
     make_plan: Callable[[ContractOptions, Masker], SuitePlan], options: ContractOptions, out: TextIO,
-    err: TextIO, *, title: str, failures_label: str = "Failures",
+    err: TextIO, *, title: str, failures_label: str = "Failures", apart_label: str = "Reported apart",
+    coverage: bool = False,
 ) -> int:
     masker = Masker()
+    report: CoverageReport | None = None
     try:
+        thresholds = _thresholds(options.min_coverage)
         plan = make_plan(options, masker)
+        if coverage:
+            plan.coverage = CoverageCollector(plan.contract.spec)
         target = plan.base_url or "the mock (in-process)"
         operations = len(plan.contract.spec.operations)
-        _say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
-        result = run_suite(plan, lambda line: _say(err, masker, line))
-        print(render(result, masker, title=title, failures_label=failures_label), file=out, flush=True)
+        say(err, masker, f"mockserver {title.lower()}: {operations} operation(s) against {target}")
+        result = run_suite(plan, lambda line: say(err, masker, line))
+        for record in plan.contract.set_aside:
+            result.add_apart(record)
+        text = render(result, masker, title=title, failures_label=failures_label, apart_label=apart_label)
+        print(text, file=out, flush=True)
+        if plan.coverage is not None:
+            report = plan.coverage.report(thresholds)
+            print("\n" + masker.mask(coverage_table(report)), file=out, flush=True)
+            if options.coverage_report is not None:
+                _write_coverage(options.coverage_report, report, masker, err, title)
         if options.junit is not None:
-            _write_junit(options.junit, result, masker, f"mockserver {title.lower()}")
+            extra = [junit_suite(report)] if report is not None else []
+            write_junit_report(options.junit, result, masker, f"mockserver {title.lower()}", extra)
     except LoadError as error:
         for problem in error.problems:
             print(f"mockserver: error: {problem}", file=err)
         return EXIT_ERROR
     except ContractError as error:
-        _say(err, masker, f"mockserver: error: {error}")
+        say(err, masker, f"mockserver: error: {error}")
         return EXIT_ERROR
-    return _exit_code(result)
+    code = exit_code(result)
+    if code == EXIT_OK and report is not None and report.below():
+        below = ", ".join(f"{metric} {reached:.1f}% < {minimum:g}%" for metric, (reached, minimum)
+                          in report.below().items())
+        print(f"FAILED: coverage below the minimum: {below}", file=out, flush=True)
+        return EXIT_FAILURES
+    return code
 
 
-def _say(stream: TextIO, masker: Masker, line: str) -> None:
+def _thresholds(text: str | None) -> dict[str, float]:
+    try:
+        return parse_thresholds(text)
+    except ThresholdError as error:
+        raise ContractError(str(error)) from None
+
+
+def say(stream: TextIO, masker: Masker, line: str) -> None:
     print(masker.mask(line), file=stream, flush=True)
 
 
-def _write_junit(path: Path, result: RunResult, masker: Masker, suite_name: str) -> None:
+def write_junit_report(path: Path, result: RunResult, masker: Masker, suite_name: str,
+                 extra_suites: list[Any] | None = None) -> None:
     try:
-        write_junit(path, result, masker, suite_name=suite_name)
+        write_junit(path, result, masker, suite_name=suite_name, extra_suites=extra_suites or [])
     except OSError as error:
         raise ContractError(f"--junit {path}: cannot write the report: {error.strerror or error}") from None
 
 
-def _exit_code(result: RunResult) -> int:
+def _write_coverage(path: Path, report: CoverageReport, masker: Masker, err: TextIO, title: str) -> None:
+    try:
+        written = write_coverage(path, report, title=f"mockserver {title.lower()}: coverage")
+    except OSError as error:
+        raise ContractError(f"--coverage-report {path}: cannot write the report: "
+                            f"{error.strerror or error}") from None
+    say(err, masker, f"coverage report written: {written[0]}, {written[1]}")
+
+
+def exit_code(result: RunResult) -> int:
     if result.failures:
         return EXIT_FAILURES
     if result.errors or not result.requests:
@@ -144,7 +196,7 @@ def _inputs(options: ContractOptions, masker: Masker, checks: tuple[str, ...] | 
         raise ContractError("--workers must be at least 1")
     if options.mode not in ("positive", "negative", "all"):
         raise ContractError("--mode must be positive, negative or all")
-    return _Inputs(headers=_parse_headers(options.headers, masker), params=_parse_params(options.params),
+    return _Inputs(headers=parse_headers(options.headers, masker), params=parse_params(options.params),
                    checks=checks or _selected_checks(options.checks), phases=_selected_phases(options.phases))
 
 
@@ -154,42 +206,54 @@ def _contract_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
     inputs = _inputs(options, masker)
     if options.self_test:
         return _self_plan(options, inputs, masker)
-    base_url = _require_base_url(options.base_url)
-    token, tenant, other = _secrets(options, masker, from_environment=True)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
+    base_url = require_base_url(options.base_url)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=True)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
     headers = merge_headers(credential_headers(loaded.config, loaded.spec, token, tenant), inputs.headers)
-    context = _context(loaded, tenant, other, inputs.params)
-    return _plan(options, inputs, context, headers, base_url=_reachable(base_url))
+    context = make_context(loaded, tenant, other, inputs.params)
+    return _plan(options, inputs, context, headers, base_url=require_reachable(base_url))
 
 
 def _self_plan(options: ContractOptions, inputs: _Inputs, masker: Masker) -> SuitePlan:
-    token, tenant, other = _secrets(options, masker, from_environment=False)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=False)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
     app = mock_target.build_mock(loaded.spec, options.fixtures, seed=options.seed or 0)
     data = mock_target.mock_data(options.fixtures)
     known = [value for value in data.tenants if value not in (tenant, other)]
     tenant = tenant or (known.pop(0) if known else None)
     other = other or (known.pop(0) if known else None)
     headers = merge_headers(mock_target.mock_headers(app, token, tenant), inputs.headers)
-    context = _context(loaded, tenant, other, inputs.params)
+    context = make_context(loaded, tenant, other, inputs.params)
     data.seed(context.pool, tenant)
     return _plan(options, inputs, context, headers, app=app)
 
 
 def _diff_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
+    """The server under test as usual (its ids harvested from its answers); the mock asked as itself: its
+    own tenant and credentials, and for each server id the mock's id at the same place in its lists."""
     inputs = _inputs(options, masker, checks=(contract_checks.MOCK_PARITY,))
-    base_url = _require_base_url(options.base_url)
-    token, tenant, other = _secrets(options, masker, from_environment=True)
-    loaded = _load(options)
-    _require_tenant_header(loaded.config, tenant, other)
-    headers = merge_headers(credential_headers(loaded.config, loaded.spec, token, tenant), inputs.headers)
-    base_url = _reachable(base_url)
+    base_url = require_base_url(options.base_url)
+    token, tenant, other = resolve_secrets(options, masker, from_environment=True)
+    loaded = load_target(options)
+    require_tenant_header(loaded.config, tenant, other)
+    credentials = credential_headers(loaded.config, loaded.spec, token, tenant)
+    headers = merge_headers(credentials, inputs.headers)
+    base_url = require_reachable(base_url)
     app = mock_target.build_mock(loaded.spec, options.fixtures, seed=options.seed or 0)
-    context = _context(loaded, tenant, other, inputs.params)
-    context.harvest_ids = False  # ids of the server mean nothing to the mock: compare generated requests
-    context.mock = MockTarget(app, mock_target.mock_base_url(app))
+    data = mock_target.mock_data(options.fixtures)
+    mock_tenant = options.mock_tenant or (data.tenants[0] if data.tenants else tenant)
+    mock_headers = mock_target.mock_headers(app, None, mock_tenant)
+    context = make_context(loaded, tenant, other, inputs.params)
+    context.fail_on_data_dependent = options.fail_on_data_dependent
+    context.mock = MockTarget(app, mock_target.mock_base_url(app), credentials=mock_headers,
+                              replaced={name.lower(): value for name, value in credentials.items()})
+    mock_context = make_context(loaded, mock_tenant, None, [])
+    mock_context.pool = context.mock.pool
+    warm_up_mock(SuitePlan(contract=mock_context, checks=(), app=app,
+                           headers=merge_headers(mock_headers, inputs.headers)))
+    data.seed(mock_context.pool, mock_tenant)  # ids no list leads to, after the listed ones
     return _plan(options, inputs, context, headers, base_url=base_url)
 
 
@@ -207,13 +271,13 @@ def _plan(
 # --- pieces --------------------------------------------------------------------------------------
 
 
-def _load(options: ContractOptions) -> _Loaded:
+def load_target(options: ContractOptions) -> Loaded:
     spec = load_spec(options.spec, validate=False, strict=False)
     fixtures = options.fixtures if options.fixtures is not None and options.fixtures.is_dir() else None
     if options.fixtures is not None and fixtures is None:
         raise ContractError(f"--fixtures {options.fixtures}: no such folder")
     config, _ = load_config(fixtures)
-    return _Loaded(spec, config, _load_rules(fixtures))
+    return Loaded(spec, config, _load_rules(fixtures))
 
 
 def _load_rules(fixtures: Path | None) -> Any:
@@ -224,7 +288,7 @@ def _load_rules(fixtures: Path | None) -> Any:
     return load_rules(fixtures)
 
 
-def _context(loaded: _Loaded, tenant: str | None, other: str | None,
+def make_context(loaded: Loaded, tenant: str | None, other: str | None,
              params: list[tuple[str, str]]) -> ContractContext:
     context = ContractContext(spec=loaded.spec, config=loaded.config, rules=loaded.rules, tenant=tenant,
                               other_tenant=other)
@@ -233,7 +297,8 @@ def _context(loaded: _Loaded, tenant: str | None, other: str | None,
     return context
 
 
-def _secrets(options: ContractOptions, masker: Masker, *, from_environment: bool) -> tuple[str | None, ...]:
+def resolve_secrets(options: ContractOptions, masker: Masker, *,
+                    from_environment: bool) -> tuple[str | None, ...]:
     def pick(flag: str | None, variable: str) -> str | None:
         value = flag if flag else (os.environ.get(variable) if from_environment else None)
         value = value.strip() if value else None
@@ -244,13 +309,13 @@ def _secrets(options: ContractOptions, masker: Masker, *, from_environment: bool
             pick(options.other_tenant, OTHER_TENANT_VARIABLE))
 
 
-def _require_tenant_header(config: MockConfig, tenant: str | None, other: str | None) -> None:
+def require_tenant_header(config: MockConfig, tenant: str | None, other: str | None) -> None:
     if (tenant or other) and not config.tenant_header:
         raise ContractError("a tenant was given but the mock config names no `tenant_header` "
                             "(add it to mockserver.yaml in the fixtures folder)")
 
 
-def _require_base_url(base_url: str | None) -> str:
+def require_base_url(base_url: str | None) -> str:
     if not base_url:
         raise ContractError("--base-url URL is required")
     url = httpx.URL(base_url)
@@ -259,7 +324,7 @@ def _require_base_url(base_url: str | None) -> str:
     return base_url.rstrip("/")
 
 
-def _reachable(base_url: str) -> str:
+def require_reachable(base_url: str) -> str:
     try:
         httpx.get(base_url, timeout=REACHABILITY_TIMEOUT)
     except httpx.HTTPError as error:
@@ -289,7 +354,7 @@ def _selected_phases(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
+def parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw in values:
         name, separator, value = raw.partition(":")
@@ -300,7 +365,7 @@ def _parse_headers(values: list[str], masker: Masker) -> dict[str, str]:
     return headers
 
 
-def _parse_params(values: list[str]) -> list[tuple[str, str]]:
+def parse_params(values: list[str]) -> list[tuple[str, str]]:
     params = []
     for raw in values:
         name, separator, value = raw.partition("=")

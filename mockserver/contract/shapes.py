@@ -13,21 +13,28 @@ from mockserver.foundation.problems import join_pointer
 from mockserver.validation.checkers import json_type
 
 MAX_DIFFERENCES = 20
+PRESENT_VS_MISSING = "present vs missing"
+MISSING_VS_PRESENT = "missing vs present"
 
 
 def shape_differences(left: Any, right: Any, pointer: str = "") -> list[str]:
     """Where `left` and `right` differ in keys or types, as `pointer: left vs right` lines."""
-    differences: list[str] = []
+    return [f"{where or '/'}: {detail}" for where, detail in shape_difference_items(left, right, pointer)]
+
+
+def shape_difference_items(left: Any, right: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """Where `left` and `right` differ, as (pointer, "left vs right") pairs; items of arrays are `*`."""
+    differences: list[tuple[str, str]] = []
     _compare(left, right, pointer, differences)
     return differences[:MAX_DIFFERENCES]
 
 
-def _compare(left: Any, right: Any, pointer: str, out: list[str]) -> None:
+def _compare(left: Any, right: Any, pointer: str, out: list[tuple[str, str]]) -> None:
     if len(out) >= MAX_DIFFERENCES or left is None or right is None:
         return
     left_type, right_type = json_type(left), json_type(right)
     if left_type != right_type:
-        out.append(f"{pointer or '/'}: {left_type} vs {right_type}")
+        out.append((pointer, f"{left_type} vs {right_type}"))
     elif left_type == "object":
         _compare_objects(left, right, pointer, out)
     elif left_type == "array" and left and right:
@@ -35,11 +42,12 @@ def _compare(left: Any, right: Any, pointer: str, out: list[str]) -> None:
         _compare(_merged(left), _merged(right), pointer + "/*", out)
 
 
-def _compare_objects(left: dict[str, Any], right: dict[str, Any], pointer: str, out: list[str]) -> None:
+def _compare_objects(left: dict[str, Any], right: dict[str, Any], pointer: str,
+                     out: list[tuple[str, str]]) -> None:
     for key in sorted(left.keys() - right.keys()):
-        out.append(f"{pointer}{join_pointer(key)}: present vs missing")
+        out.append((pointer + join_pointer(key), PRESENT_VS_MISSING))
     for key in sorted(right.keys() - left.keys()):
-        out.append(f"{pointer}{join_pointer(key)}: missing vs present")
+        out.append((pointer + join_pointer(key), MISSING_VS_PRESENT))
     for key in sorted(left.keys() & right.keys()):
         _compare(left[key], right[key], pointer + join_pointer(key), out)
 

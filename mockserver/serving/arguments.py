@@ -29,6 +29,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the newest N requests in the journal (default: 1000)")
     parser.add_argument("--log-format", choices=["text", "json", "off"], default="text",
                         help="one line per request, as text (default) or JSON; off: no request log")
+    parser.add_argument("--consumer-out", type=Path, default=None, metavar="DIR",
+                        help="write a consumer contract per consumer into DIR (see `mockserver consumer`)")
+    parser.add_argument("--consumer", default=None, metavar="NAME",
+                        help="with --consumer-out: the consumer of requests without an X-Mock-Consumer "
+                             "header (default: default)")
 
 
 def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path | None) -> ServeOptions:
@@ -38,6 +43,7 @@ def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path 
         cors_origins=tuple(args.cors_origins),
         admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
         log_format=None if args.log_format == "off" else args.log_format,
+        consumer_out=args.consumer_out, consumer=args.consumer,
     )
 
 

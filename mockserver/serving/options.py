@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from mockserver.consumers.recorder import ConsumerRecorder
 from mockserver.http.faults import DelayRange, parse_delay
 from mockserver.serving.request_log import LogFormat
 
@@ -30,6 +31,9 @@ class ServeOptions:
     journal_size: int | None = None  # None: the mock's default (1000)
     log_format: LogFormat | None = "text"  # None: no request log
     log_stream: IO[str] | None = None  # default: stdout
+    consumer_out: Path | None = None  # record consumer contracts into this folder
+    consumer: str | None = None  # the consumer a request without an X-Mock-Consumer header is recorded as
+    recorder: ConsumerRecorder | None = field(default=None, repr=False)  # made by `serve` for consumer_out
 
 
 def options_to_json(options: ServeOptions) -> str:

@@ -6,13 +6,18 @@ What only openapi-spec-validator finds in the spec is looked for after that, by 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import sys
+import threading
+from dataclasses import replace
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from mockserver.consumers.recorder import ConsumerRecorder
 from mockserver.runtime.app import MockApp
 from mockserver.serving.background import BackgroundValidation
 from mockserver.serving.listening import StartupError, bind_listening
@@ -32,37 +37,65 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     What only openapi-spec-validator finds is printed later: a low-priority process looks for it once
     the server listens (not with `--strict`, which validates before serving).
     """
+    _refuse_impossible(options, watch, workers)
+    with contextlib.ExitStack() as cleanup:
+        sock = bind_listening(host, port)
+        cleanup.callback(sock.close)
+        if options.consumer_out is not None:
+            recorder = ConsumerRecorder(options.consumer_out, options.consumer).start()
+            cleanup.callback(_close_recorder, recorder)
+            options = replace(options, recorder=recorder)
+        _finish_on_sigterm()  # uvicorn ends a SIGTERM'd process without returning: clean-up would not run
+        stack = build_stack(options, build_mock(options, validate=False))
+        printed = _print_warnings(stack)
+        watcher = None
+        if watch:
+            paths = watched_paths(options.spec, stack.live.current.spec.files, options.fixtures)
+            watcher = Watcher(stack.live, paths).start()
+            cleanup.callback(watcher.stop)
+        _print_banner(stack, options, host, sock.getsockname()[1], watcher)
+        if not options.strict:
+            validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside)
+            validation.start()
+            cleanup.callback(validation.stop)
+        _run(stack, options, sock, workers)
+    return 0
+
+
+def _refuse_impossible(options: ServeOptions, watch: bool, workers: int) -> None:
     if watch and workers > 1:
         raise StartupError("--watch reloads one process; it cannot be combined with --workers")
-    sock = bind_listening(host, port)
-    try:
-        stack = build_stack(options, build_mock(options, validate=False))
-    except BaseException:
-        sock.close()
-        raise
+    if options.consumer is not None and options.consumer_out is None:
+        raise StartupError("--consumer names the consumer recorded with --consumer-out DIR")
+    if options.consumer_out is not None and workers > 1:
+        raise StartupError("--consumer-out records in one process; it cannot be combined with --workers")
+
+
+def _print_warnings(stack: Stack) -> set[str]:
+    """Print the spec's warnings and notes (before the banner); returns the warnings printed."""
     app = stack.live.current
     printed = _warnings(app, stack)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     for note in app.spec.notes:
         print(f"mockserver: note: {note}", file=sys.stderr)
-    watcher = None
-    if watch:
-        watcher = Watcher(stack.live, watched_paths(options.spec, app.spec.files, options.fixtures)).start()
-    _print_banner(stack, options, host, sock.getsockname()[1], watcher)
-    validation = None if options.strict else BackgroundValidation(options.spec, set(printed),
-                                                                  options.allow_ref_outside)
-    if validation is not None:
-        validation.start()
-    try:
-        _run(stack, options, sock, workers)
-    finally:
-        sock.close()
-        if watcher is not None:
-            watcher.stop()
-        if validation is not None:
-            validation.stop()
-    return 0
+    return set(printed)
+
+
+def _close_recorder(recorder: ConsumerRecorder) -> None:
+    for path in recorder.close():
+        print(f"mockserver: consumer contract written: {path}", file=sys.stderr)
+
+
+def _finish_on_sigterm() -> None:
+    """After uvicorn's graceful shutdown, a SIGTERM raises SystemExit here, so `serve`'s clean-up runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def finish(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, finish)
 
 
 def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Scope
 
+from mockserver.consumers.observe import attach
 from mockserver.foundation.problems import LoadError
 from mockserver.runtime.app import MockApp, create_app
 from mockserver.runtime.delivery import FaultSettings
@@ -47,6 +48,8 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     app.faults = FaultSettings(delay=options.delay)
     if options.log_format is not None:
         app.observers.append(RequestLog(app.spec, options.log_stream, options.log_format))
+    if options.recorder is not None:
+        attach(app, options.recorder)
     return app
 
 

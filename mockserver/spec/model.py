@@ -152,6 +152,14 @@ class Spec:
         """The operation named by operationId or `METHOD /path`, or None."""
         return next((op for op in self.operations if op.matches_name(name)), None)
 
+    def operation_by_key(self, key: str) -> Operation | None:
+        """The operation whose `key` is `key` (what an exchange records), or None."""
+        return self._by_key.get(key)
+
+    @cached_property
+    def _by_key(self) -> dict[str, Operation]:
+        return {operation.key: operation for operation in self.routes}
+
     def resolve_pointer(self, pointer: str) -> Any:
         """The value at a JSON pointer (`/components/schemas/X`) of the merged document."""
         node: Any = self.document

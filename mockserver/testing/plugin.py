@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from mockserver.consumers.recorder import ConsumerRecorder
     from mockserver.runtime.app import MockApp
     from mockserver.testing.handles import InProcessMock, MockAPI, MockServer
 
@@ -39,6 +40,9 @@ class MockSettings:
     headers: dict[str, str] = field(default_factory=dict)
     inprocess: bool = False
     fixtures_required: bool = False  # configured explicitly, so a missing folder is an error
+    consumer_out: Path | None = None  # record consumer contracts of the session's requests into this folder
+    consumer: str | None = None  # the consumer of requests without an X-Mock-Consumer header
+    worker: str | None = None  # the pytest-xdist worker this process is, if any
 
 
 SETTINGS_KEY = pytest.StashKey[MockSettings]()
@@ -60,6 +64,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a header every mock_api client sends (repeatable)")
     group.addoption("--mockserver-inprocess", action="store_true", default=None,
                     help="mock_api talks to the app in-process (no socket)")
+    group.addoption("--mockserver-consumer-out", metavar="DIR", default=None,
+                    help="write a consumer contract per consumer of the mock into DIR at the end")
+    group.addoption("--mockserver-consumer", metavar="NAME", default=None,
+                    help="the consumer of requests without an X-Mock-Consumer header (default: default)")
     parser.addini("mockserver_spec", "spec file or folder of OpenAPI slices, relative to the ini file")
     parser.addini("mockserver_fixtures", "fixtures folder, relative to the ini file")
     parser.addini("mockserver_seed", "seed of generated data (default: 0)", type="int", default=0)
@@ -79,6 +87,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = resolve_settings(config)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With --mockserver-consumer-out under pytest-xdist, the controller merges what each worker wrote."""
+    settings = session.config.stash.get(SETTINGS_KEY, None)
+    if settings is None or settings.consumer_out is None or xdist_worker(session.config) is not None:
+        return
+    from mockserver.consumers.recorder import merge_parts
+
+    merge_parts(settings.consumer_out)
+
+
+def xdist_worker(config: pytest.Config) -> str | None:
+    """The pytest-xdist worker id ("gw0") when this process is a worker, else None (read from the config,
+    not the environment: a pytest run inside a worker's test inherits its variables)."""
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict) and "workerid" in workerinput:
+        return str(workerinput["workerid"])
+    return None
+
+
 def resolve_settings(config: pytest.Config) -> MockSettings:
     """Command-line flags win over ini options; ini paths are relative to the ini file, flags to the cwd."""
     cwd = config.invocation_params.dir
@@ -86,6 +113,7 @@ def resolve_settings(config: pytest.Config) -> MockSettings:
     spec = _path_option(config, "spec", cwd, ini_dir)
     fixtures = _path_option(config, "fixtures", cwd, ini_dir)
     inprocess = config.getoption("mockserver_inprocess")
+    consumer_out = config.getoption("mockserver_consumer_out")
     return MockSettings(
         spec=spec or cwd / DEFAULT_SPEC,
         fixtures=fixtures or cwd / DEFAULT_FIXTURES,
@@ -93,6 +121,9 @@ def resolve_settings(config: pytest.Config) -> MockSettings:
         headers=parse_headers([*config.getini("mockserver_headers"), *config.getoption("mockserver_header")]),
         inprocess=bool(config.getini("mockserver_inprocess") if inprocess is None else inprocess),
         fixtures_required=fixtures is not None,
+        consumer_out=cwd / consumer_out if consumer_out else None,
+        consumer=config.getoption("mockserver_consumer"),
+        worker=xdist_worker(config),
     )
 
 
@@ -166,6 +197,7 @@ class MockPool:
         self._servers: dict[int, MockServer] = {}
         self._inprocess: dict[int, InProcessMock] = {}
         self._failure: str | None = None
+        self._recorder: ConsumerRecorder | None = None
 
     def app(self, seed: int | None = None) -> MockApp:
         __tracebackhide__ = True
@@ -200,6 +232,14 @@ class MockPool:
         if not self._apps:
             for problem in app.spec.warnings:
                 warnings.warn(MockServerWarning(str(problem)), stacklevel=1)
+        if settings.consumer_out is not None:
+            from mockserver.consumers.observe import attach
+            from mockserver.consumers.recorder import ConsumerRecorder
+
+            if self._recorder is None:  # under pytest-xdist each worker writes a part, merged at the end
+                self._recorder = ConsumerRecorder(settings.consumer_out, settings.consumer,
+                                                  part=settings.worker)
+            attach(app, self._recorder)
         self._apps[seed] = app
         return None
 
@@ -230,6 +270,8 @@ class MockPool:
             mock.close()
         self._servers.clear()
         self._inprocess.clear()
+        if self._recorder is not None:
+            self._recorder.close()
 
 
 @pytest.fixture(scope="session")
