@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import uvicorn
 
 from mockserver.runtime.app import MockApp
+from mockserver.serving.admin_access import is_loopback
 from mockserver.serving.background import BackgroundValidation
 from mockserver.serving.listening import WhenListening
 from mockserver.serving.options import ServeOptions, options_to_json
@@ -35,9 +37,10 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
               file=sys.stderr)
         return 2
 
+    options = replace(options, host=host)
     stack = build_stack(options, build_mock(options, validate=False))
     app = stack.live.current
-    printed = _warnings(app, stack)
+    printed = _warnings(app, stack, host)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     watcher = None
@@ -73,14 +76,30 @@ def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, wat
     app = stack.live.current
     stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
     admin_prefix = stack.admin.prefix if stack.admin is not None else None
-    banner = startup_banner(app, f"http://{host}:{port}", admin_prefix, options.fixtures)
+    if stack.admin_off is not None:
+        admin_note = f"off: {stack.admin_off}"
+    elif stack.admin is not None and stack.admin.access.token is not None:
+        admin_note = "needs the admin token (open the page as .../#token=<token>)"
+    else:
+        admin_note = None
+    origin = f"http://{_url_host(host)}:{port}"
+    banner = startup_banner(app, origin, admin_prefix, options.fixtures, admin_note)
     print(banner, file=stream, flush=True)
     if watcher is not None:
         print(f"mockserver: watching {', '.join(map(str, watcher.paths))}", file=stream, flush=True)
 
 
-def _warnings(app: MockApp, stack: Stack) -> list[str]:
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _warnings(app: MockApp, stack: Stack, host: str) -> list[str]:
     warnings = [str(problem) for problem in app.spec.warnings]
+    if not is_loopback(host):
+        admin = "is off (no --admin-token)" if stack.admin_off is not None else \
+            "needs its token" if stack.admin is not None else "is off (--no-admin)"
+        warnings.append(f"serving on {host}, which other machines can reach: anyone on the network can call "
+                        f"the mock; its admin API {admin}")
     if stack.admin is not None:
         warnings += [f"the spec serves {path}, so the admin endpoint there is unreachable; "
                      "move the admin with --admin-prefix" for path in stack.admin.shadowed(app)]
