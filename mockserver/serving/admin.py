@@ -311,7 +311,7 @@ async def _json_body(request: Request) -> Any:
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        if "recursion" in str(error).lower():
+        if "depth" in str(error).lower() or "recursion" in str(error).lower():
             raise _too_deep() from None
         raise AdminInputError(400, f"the body is not JSON: {error}") from None
     if _depth(payload) > MAX_JSON_DEPTH:
