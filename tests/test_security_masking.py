@@ -53,7 +53,8 @@ SPEC = textwrap.dedent("""\
 
 @pytest.mark.parametrize("name", [
     "key", "api_key", "apiKey", "X-API-KEY", "apikey", "auth", "X-Auth", "Authorization",
-    "Proxy-Authorization", "oauth", "token", "access_token", "X-Auth-Token", "secret", "client_secret", "signature", "X-Signature",
+    "Proxy-Authorization", "oauth", "token", "access_token", "X-Auth-Token", "secret", "client_secret",
+    "signature", "X-Signature",
     "sig", "X-Amz-Signature", "password", "passwd", "new_password", "credential", "X-Credentials", "session",
     "sessionId", "JSESSIONID", "cookie", "Set-Cookie",
 ])
