@@ -28,7 +28,7 @@ class TargetRefused(ValueError):
 
 def request_target(scope: Scope) -> bytes:
     """The request target as the client sent it (as far as the server tells): path and query."""
-    kept = scope.get("extensions", {}).get(TARGET_EXTENSION)
+    kept = (scope.get("extensions") or {}).get(TARGET_EXTENSION, {}).get("target")
     if isinstance(kept, bytes):
         return kept
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
@@ -64,11 +64,11 @@ def http_protocol(name: str = "auto") -> Any:
             raise
         return "h11"
 
-    class TargetKeepingHttpTools(HttpToolsProtocol):  # type: ignore[misc]
+    class TargetKeepingHttpTools(HttpToolsProtocol):
         """uvicorn's httptools protocol, handing the app the raw request target (see the module)."""
 
         def on_headers_complete(self) -> None:
-            self.scope.setdefault("extensions", {})[TARGET_EXTENSION] = bytes(self.url)
+            self.scope.setdefault("extensions", {})[TARGET_EXTENSION] = {"target": bytes(self.url)}
             super().on_headers_complete()
 
     return TargetKeepingHttpTools

@@ -64,6 +64,9 @@ if (given) {{
   history.replaceState(null, "", location.pathname + location.search);
 }}
 const token = sessionStorage.getItem("mockserver-admin-token");
+window.addEventListener("hashchange", () => {{  // a token pasted into the address of the open page
+  if (new URLSearchParams(location.hash.slice(1)).get("token")) location.reload();
+}});
 const api = (path, options = {{}}) => {{
   const headers = {{...(options.headers || {{}})}};
   if (token) headers["X-Mock-Admin-Token"] = token;
