@@ -146,7 +146,7 @@ def test_an_admin_request_to_a_foreign_host_is_refused(stack, host):
 
 
 @pytest.mark.parametrize("host", ["localhost:4010", "LOCALHOST", "app.localhost:4010", "127.0.0.1",
-                                  "127.1.2.3:80", "[::1]:4010"])
+                                  "127.1.2.3:80", "[::1]:4010", "0.0.0.0:4010"])
 def test_loopback_hosts_reach_the_admin(stack, host):
     assert _client(stack, f"http://{host}").get("/__mock__/health").status_code == 200
 

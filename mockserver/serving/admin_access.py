@@ -2,8 +2,8 @@
 
 A mock left running on a developer's machine is reachable by every page their browser opens. So:
 
-- the `Host` of an admin request must be a loopback name or address (or a name allowed with
-  `--allowed-host`): a page on a rebound DNS name (`evil.test` resolving to 127.0.0.1) is refused;
+- the `Host` of an admin request must be a loopback name or address (or `0.0.0.0`, or a name allowed
+  with `--allowed-host`): a page on a rebound DNS name (`evil.test` resolving to 127.0.0.1) is refused;
 - a request from another origin (its `Origin`, or `Sec-Fetch-Site: cross-site`) may not change the
   mock, nor read it with `fetch`, unless that origin is allowed with `--cors-origin`;
 - a request changing the mock must say `Content-Type: application/json`, which an HTML form cannot
@@ -26,6 +26,9 @@ TOKEN_HEADER = "x-mock-admin-token"
 TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+# "This machine" as a browser reaches it (the banner prints it for --host 0.0.0.0); an address, so no
+# DNS answer can stand behind it.
+_THIS_MACHINE = frozenset({"0.0.0.0", "::"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class AdminAccess:
         return None
 
     def _allows_host(self, name: str) -> bool:
-        return is_loopback(name) or name in self.allowed_hosts
+        return is_loopback(name) or name in _THIS_MACHINE or name in self.allowed_hosts
 
     @staticmethod
     def _cross_site(scope: Scope, headers: Headers, origin: str | None, changing: bool) -> bool:

@@ -76,13 +76,13 @@ def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, wat
     app = stack.live.current
     stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
     admin_prefix = stack.admin.prefix if stack.admin is not None else None
+    origin = f"http://{_url_host(host)}:{port}"
     if stack.admin_off is not None:
-        admin_note = f"off: {stack.admin_off}"
+        admin_note = f"off ({stack.admin_off})"
     elif stack.admin is not None and stack.admin.access.token is not None:
-        admin_note = "needs the admin token (open the page as .../#token=<token>)"
+        admin_note = f"needs the admin token; the page: {origin}{stack.admin.prefix}/#token=<token>"
     else:
         admin_note = None
-    origin = f"http://{_url_host(host)}:{port}"
     banner = startup_banner(app, origin, admin_prefix, options.fixtures, admin_note)
     print(banner, file=stream, flush=True)
     if watcher is not None:

@@ -62,8 +62,8 @@ def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
     admin_off = None
     public = not is_loopback(options.host)
     if options.admin and public and not options.admin_token:
-        admin_off = (f"--host {options.host} is not a loopback address: the admin API is off until it has a "
-                     f"token (--admin-token or {TOKEN_VARIABLE})")
+        admin_off = (f"--host {options.host} is not a loopback address, and the admin API needs a token "
+                     f"there: --admin-token or {TOKEN_VARIABLE}")
     elif options.admin:
         hosts = options.allowed_hosts
         if public and options.host not in _ANY_INTERFACE:
