@@ -64,7 +64,7 @@ class Exchange:
         """The request body, parsed as JSON (None when there is none)."""
         if self.body_size is not None:
             raise ValueError(f"the journal kept only the first {len(self.body)} of the {self.body_size} "
-                             "bytes of this body (mockserver serve --journal-body-limit)")
+                             "bytes of this body (journal_body_limit; mockserver serve --journal-body-limit)")
         return orjson.loads(self.body) if self.body else None
 
     def as_dict(self) -> dict[str, Any]:
