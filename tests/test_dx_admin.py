@@ -1,4 +1,8 @@
-"""The admin API and page: health, operations, journal, reset, scenario switch, overrides."""
+"""The admin API and page: health, operations, journal, reset, scenario switch, overrides.
+
+Clients here reach the mock as a local tool does (http://127.0.0.1, JSON bodies); who else may use the
+admin API is tested in test_security_admin.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from starlette.testclient import TestClient
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.stack import build_stack
 
+LOCAL = "http://127.0.0.1:4010"
+JSON = {"Content-Type": "application/json"}
+
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
@@ -21,9 +28,13 @@ def _stack(api, **options):
     return build_stack(ServeOptions(api[0], api[1], log_format=None, **options))
 
 
+def _client(stack) -> TestClient:
+    return TestClient(stack.asgi, base_url=LOCAL)
+
+
 @pytest.fixture
 def client(api):
-    return TestClient(_stack(api).asgi)
+    return _client(_stack(api))
 
 
 def test_health_says_ok(client):
@@ -55,7 +66,7 @@ def test_the_journal_lists_requests_newest_first_with_tokens_masked(client):
 
 
 def test_the_journal_is_bounded_and_can_be_limited_and_filtered(api):
-    client = TestClient(_stack(api, journal_size=3).asgi)
+    client = _client(_stack(api, journal_size=3))
     for widget in range(1, 6):
         client.get(f"/widgets/{widget}")
     client.get("/widgets")
@@ -66,7 +77,7 @@ def test_the_journal_is_bounded_and_can_be_limited_and_filtered(api):
     only = client.get("/__mock__/requests", params={"operation": "getWidget"}).json()["requests"]
     assert [entry["path"] for entry in only] == ["/widgets/5", "/widgets/4"]
     assert client.get("/__mock__/requests", params={"operation": "nope"}).status_code == 400
-    assert client.delete("/__mock__/requests").status_code == 204
+    assert client.delete("/__mock__/requests", headers=JSON).status_code == 204
     assert client.get("/__mock__/requests").json()["total"] == 0
 
 
@@ -94,7 +105,7 @@ def test_overrides_answer_the_next_calls(client):
     assert client.get("/widgets/1").status_code == 200
     client.post("/__mock__/overrides", json={"operation": "listWidgets", "body": [{"id": 9, "name": "nine"}]})
     assert client.get("/widgets").json() == [{"id": 9, "name": "nine"}]
-    assert client.delete("/__mock__/overrides").status_code == 204
+    assert client.delete("/__mock__/overrides", headers=JSON).status_code == 204
     assert client.get("/widgets").json() == [{"id": 1, "name": "sprocket"}]
 
 
@@ -115,7 +126,7 @@ def test_reset_forgets_overrides_journal_and_scenario(client):
     client.put("/__mock__/scenario", json={"scenario": "empty"})
     client.post("/__mock__/overrides", json={"operation": "getWidget", "status": 404})
     client.get("/widgets/1")
-    assert client.post("/__mock__/reset").json() == {"reset": True, "scenario": "default"}
+    assert client.post("/__mock__/reset", headers=JSON).json() == {"reset": True, "scenario": "default"}
     assert client.get("/__mock__/requests").json()["total"] == 0
     assert client.get("/widgets/1").status_code == 200
 
@@ -136,10 +147,10 @@ def test_an_unknown_admin_path_lists_the_endpoints(client):
 
 
 def test_the_prefix_is_configurable_and_the_admin_can_be_turned_off(api):
-    moved = TestClient(_stack(api, admin_prefix="/_admin").asgi)
+    moved = _client(_stack(api, admin_prefix="/_admin"))
     assert moved.get("/_admin/health").status_code == 200
     assert moved.get("/__mock__/health").status_code == 404
-    off = TestClient(_stack(api, admin=False).asgi)
+    off = _client(_stack(api, admin=False))
     assert off.get("/__mock__/health").json() == {"detail": "Not Found"}  # the mock's routing 404
 
 
@@ -158,7 +169,7 @@ def test_the_admin_never_shadows_a_spec_path(tmp_path):
         """)
     (tmp_path / "api.yaml").write_text(spec)
     stack = build_stack(ServeOptions(tmp_path / "api.yaml", None, log_format=None))
-    client = TestClient(stack.asgi)
+    client = _client(stack)
     assert client.get("/__mock__/health").json() == {"mine": True}
     assert client.get("/__mock__/operations").status_code == 200
     assert stack.admin is not None and stack.admin.shadowed(stack.live.current) == ["/__mock__/health"]

@@ -79,8 +79,10 @@ def test_requests_without_an_origin_get_no_cors_headers(client):
     assert "access-control-allow-origin" not in client.get("/widgets").headers
 
 
-def test_the_admin_api_answers_preflights_too(client):
-    response = _preflight(client, "/__mock__/scenario", "PUT", "content-type")
+def test_the_admin_api_answers_preflights_of_the_origins_cors_origin_lists(client, api):
+    assert _preflight(client, "/__mock__/scenario", "PUT", "content-type").status_code == 403
+    listed = _client(api, cors_origins=(ORIGIN,))
+    response = _preflight(listed, "/__mock__/scenario", "PUT", "content-type")
     assert response.status_code == 204
     assert "PUT" in response.headers["access-control-allow-methods"]
 

@@ -123,6 +123,17 @@ def test_the_journal_records_calls_and_is_reset_between_tests(pytester: pytest.P
     result.assert_outcomes(passed=2)
 
 
+def test_mock_api_sees_whole_request_bodies_beyond_the_serve_journal_limit(pytester: pytest.Pytester) -> None:
+    result = run(pytester, """
+        def test_big_body(mock_api):
+            note = "n" * 200_000  # more than the 64 KiB `mockserver serve` keeps of a body
+            mock_api.client().post("/nowhere", json={"note": note})
+            [call] = mock_api.calls()
+            assert not call.body_truncated and call.json() == {"note": note}
+    """)
+    result.assert_outcomes(passed=1)
+
+
 def test_in_process_mode_answers_the_same_bodies_without_a_socket(pytester: pytest.Pytester) -> None:
     result = run(pytester, """
         import pytest

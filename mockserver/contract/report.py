@@ -1,6 +1,7 @@
 """Reports of a run: the summary table, the failure list with curl reproductions, and JUnit XML.
 
-Every text goes through the run's masker, so no token or tenant id is ever printed or written.
+Every text goes through the run's masker, so no token or tenant id is ever printed or written; in curl
+commands, secret-named headers, query parameters and body fields are masked too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mockserver.contract.results import FailureRecord, RunResult, SentRequest, Tally
-from mockserver.foundation.masking import Masker
+from mockserver.foundation.masking import Masker, mask_body, mask_headers, mask_url
 
 # Headers every request carries that say nothing about the failure.
 _NOISE_HEADERS = frozenset({
@@ -21,13 +22,17 @@ _NOISE_HEADERS = frozenset({
 
 def curl_command(request: SentRequest, masker: Masker) -> str:
     """A copy-paste curl command for `request`, with secrets replaced by their variables."""
-    parts = ["curl", "-X", request.method, masker.shell_word(request.url)]
+    keep = masker.holds_secret  # a known secret shows as its variable, so the command still runs
+    parts = ["curl", "-X", request.method, masker.shell_word(mask_url(request.url, keep=keep))]
+    content_type = None
     for name, value in request.headers:
+        content_type = value if name.lower() == "content-type" else content_type
         if name.lower() in _NOISE_HEADERS or (name.lower() == "accept" and value == "*/*"):
             continue
-        parts += ["-H", masker.shell_word(f"{name}: {value}")]
+        shown = mask_headers({name: value}, keep=keep)[name]
+        parts += ["-H", masker.shell_word(f"{name}: {shown}")]
     if request.body:
-        parts += ["--data-raw", masker.shell_word(request.body.decode("utf-8", "replace"))]
+        parts += ["--data-raw", masker.shell_word(mask_body(request.body, content_type, keep=keep))]
     return " ".join(parts)
 
 

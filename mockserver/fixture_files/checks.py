@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema_rs
@@ -13,6 +14,11 @@ from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.spec.model import Operation, Spec, Validator
 
 MAX_MESSAGE = 200  # schema messages quote the whole value; longer ones are shortened in the middle
+# Headers that frame the message or concern one connection: the server writes them, never an answer's data.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+                             "trailer"})
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # visible characters, spaces, tabs, obs-text
 
 
 def unknown_operation_message(spec: Spec, name: str) -> str:
@@ -130,6 +136,21 @@ def parameter_key(location: str, name: str) -> tuple[str, str]:
     return location, name.lower() if location == "header" else name
 
 
+def header_field_problem(name: str, value: str) -> str | None:
+    """Why a response header `name: value` set by an answer (a fixture, an override) cannot be sent as
+    it is: not an RFC 9110 field, or one the server writes itself. None when it can."""
+    if not _FIELD_NAME.fullmatch(name):
+        return f"{name!r} is not a valid header name (RFC 9110: letters, digits and !#$%&'*+-.^_`|~)"
+    if name.lower() in FRAMING_HEADERS:
+        return f"header {name!r} frames the message or the connection: the server sets it, an answer cannot"
+    if name.lower() == "content-type":
+        return "set the media type, not a Content-Type header"
+    if not _FIELD_VALUE.fullmatch(value):
+        return (f"the value of header {name!r} holds a line break, a control character or a character "
+                "outside Latin-1 (RFC 9110)")
+    return None
+
+
 def header_problems(spec: Spec, documented: dict[str, Any], given: dict[str, Any]) -> list[tuple[str, str]]:
     """(header, message) for fixture headers the response does not document or whose value is invalid."""
     by_lower = {name.lower(): header for name, header in documented.items()}
@@ -137,6 +158,10 @@ def header_problems(spec: Spec, documented: dict[str, Any], given: dict[str, Any
     for name, value in given.items():
         if name.lower() == "content-type":
             problems.append((name, "set the media type with `media_type`, not a Content-Type header"))
+            continue
+        field_problem = header_field_problem(name, condition_text(value))
+        if field_problem is not None:
+            problems.append((name, field_problem))
             continue
         header = by_lower.get(name.lower())
         if header is None:

@@ -5,7 +5,9 @@ is one of the spec's operations, the response is checked against the spec and sa
 response in `<out>/<operationId>.yaml`, matching the request's parameters (path, query and declared
 headers). Credentials never reach a fixture: credential headers and query values are not matched on,
 body fields with secret-sounding names (token, password, secret, api key, ...) and any value the
-client sent as a credential are replaced with `***`.
+client sent as a credential are replaced, whole, with `***`. A fixture that would not load once masked
+is saved apart like a contract break. Requests are only ever forwarded to `--base-url`
+(`mockserver.record.target`).
 
 A response that breaks the spec is a contract break of the real server: it is reported, and saved
 (with a comment naming each violation) in `<out>/<operationId>.yaml.broken`, which the mock does not
@@ -44,6 +46,7 @@ def run_record(args: argparse.Namespace) -> int:
 
     from mockserver.foundation.problems import LoadError
     from mockserver.record.proxy import Recorder
+    from mockserver.record.target import http_protocol
     from mockserver.spec import load_spec
 
     if not args.base_url.startswith(("http://", "https://")):
@@ -59,5 +62,6 @@ def run_record(args: argparse.Namespace) -> int:
     recorder = Recorder(spec, args.base_url, Path(args.out))
     print(f"mockserver record: http://{args.host}:{args.port} -> {recorder.base_url}; "
           f"fixtures go to {args.out}", flush=True)
-    uvicorn.run(recorder, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(recorder, host=args.host, port=args.port, log_level="warning", access_log=False,
+                http=http_protocol())
     return 0

@@ -10,19 +10,22 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, quote_plus
 
 import httpx
 import orjson
 import yaml
+from pydantic import ValidationError
 from starlette.datastructures import Headers
 
-from mockserver.fixture_files.checks import schema_errors
-from mockserver.foundation.masking import HIDDEN, Masker, is_sensitive_header
-from mockserver.http.credentials import credential_names
+from mockserver.fixture_files.checks import check_named_response, schema_errors
+from mockserver.fixture_files.models import FixtureFile
+from mockserver.fixture_files.reading import LoadedFile
+from mockserver.foundation.masking import HIDDEN, is_secret_name, mask_query
 from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.http.routing import Router
-from mockserver.serving.request_log import mask_query
+from mockserver.record.target import TargetRefused, upstream_url
+from mockserver.serving.request_log import secret_names
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -34,9 +37,7 @@ BROKEN_SUFFIX = ".yaml.broken"
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                          "trailer", "transfer-encoding", "upgrade", "host", "content-length"})
 _NOT_RETURNED = _HOP_BY_HOP | {"content-encoding"}  # httpx hands the body over decoded
-_SECRET_FIELD = re.compile(
-    r"token|secret|password|passwd|api[-_]?key|credential|session|authorization|cookie", re.IGNORECASE
-)
+MIN_EMBEDDED_SECRET = 8  # a client's secret this long is looked for inside recorded text, not only as it
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -46,7 +47,12 @@ class Recording:
 
     operation: Operation
     entry: dict[str, Any]  # the named response, as a fixture file holds it
-    violations: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # how the real server broke the spec
+    problems: list[str] = field(default_factory=list)  # why the fixture (secrets masked) would not load
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.violations or self.problems)
 
 
 def response_violations(spec: Spec, operation: Operation, status: int, headers: Mapping[str, str],
@@ -105,26 +111,35 @@ def documented_media_type(response: Response, content_type: str | None) -> str |
 
 
 class Scrubber:
-    """Removes credentials from what is saved: the client's own secrets and secret-named fields."""
+    """Removes credentials from what is saved, replacing whole values (never parts of one) by `***`: the
+    values of secret-named fields, and any value that is (or holds) a secret the client sent."""
 
     def __init__(self, request_headers: Mapping[str, str], query: Iterable[tuple[str, str]],
-                 secret_headers: frozenset[str], secret_query: frozenset[str]) -> None:
-        self.masker = Masker()
-        for name, value in request_headers.items():
-            if name.lower() in secret_headers or is_sensitive_header(name):
-                self.masker.add(value)
-                self.masker.add(value.partition(" ")[2])  # the token of "Bearer <token>"
-        for name, value in query:
-            if name.lower() in secret_query or is_sensitive_header(name):
-                self.masker.add(value)
+                 declared: frozenset[str]) -> None:
+        self.declared = declared
+        self.secrets: set[str] = set()
+        for name, value in [*request_headers.items(), *query]:
+            if is_secret_name(name, declared) and value.strip():
+                self.secrets.add(value)
+                scheme, _, token = value.partition(" ")
+                if token.strip() and scheme.isalpha():
+                    self.secrets.add(token.strip())  # the token of "Bearer <token>"
+        self._embedded = {form for secret in self.secrets if len(secret) >= MIN_EMBEDDED_SECRET
+                          for form in (secret, quote(secret, safe=""), quote_plus(secret, safe=""))}
+
+    def hides(self, text: str) -> bool:
+        """True when `text` is a secret the client sent, or holds a long one (a link carrying a key)."""
+        return text in self.secrets or any(secret in text for secret in self._embedded)
 
     def body(self, value: Any, name: str = "") -> Any:
+        if name and value not in (None, "") and is_secret_name(name, self.declared):
+            return HIDDEN
         if isinstance(value, dict):
-            return {key: self.body(item, key) for key, item in value.items()}
+            return {key: self.body(item, str(key)) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.body(item, name) for item in value]
-        if isinstance(value, str):
-            return HIDDEN if _SECRET_FIELD.search(name) and value else self.masker.mask(value)
+            return [self.body(item) for item in value]
+        if isinstance(value, str) and self.hides(value):
+            return HIDDEN
         return value
 
 
@@ -139,8 +154,7 @@ class Recorder:
         self.transport = transport
         self.report = report
         self.router = Router(spec.routes)
-        self.secret_headers = credential_names(spec, "header")
-        self.secret_query = credential_names(spec, "query")
+        self.secret_names = secret_names(spec)
         self.recorded: dict[Path, list[dict[str, Any]]] = {}  # the good fixtures of each file
         self._client: httpx.AsyncClient | None = None
 
@@ -152,31 +166,37 @@ class Recorder:
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0]
-        query_string = scope.get("query_string", b"").decode("latin-1")
+        try:
+            url = upstream_url(self.base_url, scope)
+        except TargetRefused as error:
+            self._print(f"mockserver record: refused: {error}")
+            await _problem(send, 400, str(error))
+            return
+        raw_path = url.raw_path.decode("ascii")[len(httpx.URL(self.base_url).raw_path.rstrip(b"/")):]
+        raw_path, _, query_string = raw_path.partition("?")
         headers = Headers(scope=scope)
-        forwarded = [(name, value) for name, value in headers.items()
-                     if name not in _HOP_BY_HOP and name != "accept-encoding"]
-        url = self.base_url + raw_path + (f"?{query_string}" if query_string else "")
+        forwarded = [(name, value) for name, value in headers.raw
+                     if name.decode("latin-1") not in _HOP_BY_HOP and name != b"accept-encoding"]
         try:
             upstream = await self._http().request(scope["method"], url, headers=forwarded, content=body)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, ValueError) as error:
             message = f"cannot reach {self.base_url}: {error or type(error).__name__}"
             self._print(f"mockserver record: {message}")
-            await _send(send, 502, [(b"content-type", b"application/problem+json"),
-                                    (b"x-mock-error", message[:200].encode("latin-1", "replace"))],
-                        orjson.dumps({"title": HTTPStatus(502).phrase, "status": 502, "detail": message}))
+            await _problem(send, 502, message)
             return
-        returned = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in
-                    upstream.headers.multi_items() if name.lower() not in _NOT_RETURNED]
+        returned = [(name, value) for name, value in upstream.headers.raw
+                    if name.decode("latin-1").lower() not in _NOT_RETURNED]
         await _send(send, upstream.status_code, returned, upstream.content)
         query = parse_qsl(query_string, keep_blank_values=True)
-        self.record(scope["method"], raw_path, query, headers, upstream)
+        try:
+            self.record(scope["method"], raw_path, query, headers, upstream)
+        except (OSError, yaml.YAMLError) as error:
+            self._print(f"not recorded  {scope['method']} {raw_path}: cannot write the fixture: {error}")
 
     def record(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
                upstream: httpx.Response) -> Recording | None:
         """Save one exchange as a fixture (good or broken) and report it; None when not in the spec."""
-        shown = f"{method} {path}" + (f"?{mask_query(query, self.secret_query)}" if query else "")
+        shown = f"{method} {path}" + (f"?{mask_query(query, self.secret_names)}" if query else "")
         match = self.router.match(path, method)
         if match is None or match.operation is None:
             self._print(f"not recorded  {shown} -> {upstream.status_code}: no operation of the spec matches")
@@ -185,14 +205,22 @@ class Recorder:
         response_headers = dict(upstream.headers.items())
         recording = Recording(operation, {}, response_violations(
             self.spec, operation, upstream.status_code, response_headers, upstream.content))
-        scrubber = Scrubber(headers, query, self.secret_headers, self.secret_query)
+        scrubber = Scrubber(headers, query, self.secret_names)
         recording.entry = self._entry(operation, match.path_params, query, headers, upstream, scrubber)
+        if not recording.violations:
+            recording.problems = fixture_problems(self.spec, recording.entry)
         target = self._save(recording)
         name = recording.entry["name"]
         if recording.violations:
             self._print(f"CONTRACT BREAK  {shown} -> {upstream.status_code}: the real server broke the spec:")
             for violation in recording.violations:
                 self._print(f"    {violation}")
+            self._print(f"  saved as {name} (marked) in {target}")
+        elif recording.problems:
+            self._print(f"NOT LOADABLE  {shown} -> {upstream.status_code}: with its secrets masked, the "
+                        "fixture would not load:")
+            for problem in recording.problems:
+                self._print(f"    {problem}")
             self._print(f"  saved as {name} (marked) in {target}")
         else:
             self._print(f"recorded  {shown} -> {upstream.status_code} as {name} in {target}")
@@ -208,7 +236,7 @@ class Recorder:
         key = response_key_for(operation, upstream.status_code)
         documented = operation.responses[key] if key is not None else None
         if documented is not None:
-            kept = _documented_headers(self.spec, documented, upstream.headers, self.secret_headers)
+            kept = _documented_headers(self.spec, documented, upstream.headers, self.secret_names)
             if kept:
                 response["headers"] = {name: scrubber.body(value) for name, value in kept.items()}
         content_type = upstream.headers.get("content-type")
@@ -232,7 +260,7 @@ class Recorder:
         lowered = {name.lower(): value for name, value in headers.items()}
         for parameter in operation.parameters:
             name = parameter.name
-            if name.lower() in self.secret_query or is_sensitive_header(name):
+            if is_secret_name(name, self.secret_names):
                 continue
             if parameter.location == "query" and name in values:
                 match.setdefault("query", {})[name] = ",".join(values[name])
@@ -244,7 +272,7 @@ class Recorder:
         operation = recording.operation
         slug = _SLUG.sub("-", operation.operation_id or operation.key.lower()).strip("-")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if recording.violations:
+        if recording.broken:
             return self._append_broken(self.out_dir / f"{slug}{BROKEN_SUFFIX}", recording)
         target = self.out_dir / f"{slug}.yaml"
         entries = self.recorded.get(target)
@@ -271,10 +299,11 @@ class Recorder:
                         "responses:\n")
         count = sum(1 for line in existing.splitlines() if line.startswith("  - name:"))
         recording.entry["name"] = f"broken-{recording.entry['response']['status']}-{count + 1}"
-        notes = "".join(f"  #   {violation}\n" for violation in recording.violations)
+        heading = "  # CONTRACT BREAK:\n" if recording.violations else "  # NOT LOADABLE (secrets masked):\n"
+        notes = "".join(f"  #   {_one_line(note)}\n" for note in [*recording.violations, *recording.problems])
         item = yaml.safe_dump([recording.entry], sort_keys=False, allow_unicode=True)
         indented = "".join(f"  {line}\n" for line in item.splitlines())
-        target.write_text(existing + "  # CONTRACT BREAK:\n" + notes + indented, encoding="utf-8")
+        target.write_text(existing + heading + notes + indented, encoding="utf-8")
         return target
 
     def _http(self) -> httpx.AsyncClient:
@@ -303,12 +332,27 @@ class Recorder:
         stream.flush()
 
 
+def fixture_problems(spec: Spec, entry: dict[str, Any]) -> list[str]:
+    """Why `entry` (a named response) would not load as a fixture, as the mock checks it (empty: it would)."""
+    try:
+        content = FixtureFile.model_validate({"responses": [{**entry, "name": entry["name"] or "recorded"}]})
+    except ValidationError as error:
+        return [f"{'/'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()]
+    loaded = LoadedFile("(recording)", Path("(recording)"), content)
+    return [f"{problem.pointer}: {problem.message}"
+            for problem in check_named_response(spec, loaded, 0, content.responses[0])]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _documented_headers(spec: Spec, documented: Response, headers: httpx.Headers,
-                        secret_headers: frozenset[str]) -> dict[str, Any]:
+                        secret_names: frozenset[str]) -> dict[str, Any]:
     """The documented, non-secret headers the server sent, typed as their schemas want."""
     kept = {}
     for name, header in documented.headers.items():
-        if name.lower() == "content-type" or name.lower() in secret_headers or is_sensitive_header(name):
+        if name.lower() == "content-type" or is_secret_name(name, secret_names):
             continue
         if name in headers:
             typed = typed_header_value(spec, header.schema_pointer, headers[name])
@@ -355,6 +399,14 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _problem(send: Send, status: int, message: str) -> None:
+    """The recorder's own answer: problem+json, the message (one line of ASCII) in X-Mock-Error."""
+    header = "".join(char if " " <= char <= "~" else "?" for char in message)[:200]
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": message}
+    await _send(send, status, [(b"content-type", b"application/problem+json"),
+                               (b"x-mock-error", header.encode("ascii"))], orjson.dumps(body))
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -33,7 +33,13 @@ from mockserver.http.negotiation import NegotiationError, parse_preferences
 from mockserver.http.routing import Router
 from mockserver.runtime.asgi import MAX_BODY_BYTES, lifespan, read_body, request_target, send_answer
 from mockserver.runtime.delivery import FaultSettings, deliver
-from mockserver.runtime.journal import DEFAULT_JOURNAL_SIZE, Exchange, Observer
+from mockserver.runtime.journal import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
+    Exchange,
+    Observer,
+)
 from mockserver.runtime.memo import AnswerMemo
 from mockserver.runtime.state import MockState, OverrideSource
 from mockserver.spec import load_spec
@@ -244,6 +250,8 @@ def create_app(
     scenario: str | None = None,
     strict: bool = False,
     journal_size: int = DEFAULT_JOURNAL_SIZE,
+    journal_body_limit: int = DEFAULT_BODY_LIMIT,
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES,
 ) -> MockApp:
     """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder."""
     loaded = spec if isinstance(spec, Spec) else load_spec(Path(spec), validate=strict, strict=strict)
@@ -260,7 +268,8 @@ def create_app(
         where = str(fixtures_dir) if fixtures_dir is not None else "(no fixtures folder)"
         choices = ", ".join(scenarios) or "none"
         raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
-    state = MockState(loaded, default_scenario=scenario, journal_size=journal_size)
+    state = MockState(loaded, default_scenario=scenario, journal_size=journal_size,
+                      journal_body_limit=journal_body_limit, journal_bytes=journal_bytes)
     sources: list[Source] = [] if mode == "generate" else list(fixture_answers.sources)
     return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios,
                    tenants=fixture_answers.tenants, known_tenant=fixture_answers.is_known_tenant)

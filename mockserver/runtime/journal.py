@@ -1,18 +1,28 @@
-"""What observers see of each request and the journal keeps: one Exchange per request, the newest kept."""
+"""What observers see of each request and the journal keeps: one Exchange per request, the newest kept.
+
+The journal is bounded whatever clients send: by entries, by a prefix of each request body, and by a
+budget of bytes (request bodies and headers, and the answer bodies the exchanges hold), the oldest
+entries going first.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 import orjson
 
 from mockserver.http.answer import Answer
+from mockserver.http.encoding import encode_body
 
 DEFAULT_JOURNAL_SIZE = 1000
+DEFAULT_BODY_LIMIT = 64 * 1024  # bytes of each request body kept
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024  # bytes of every entry together
+ENTRY_OVERHEAD = 512  # what an entry's own objects take besides its bodies and headers
 
 
 @dataclass(eq=False)
@@ -30,6 +40,12 @@ class Exchange:
     answer: Answer
     duration_ms: float
     time: float  # when it was answered, seconds since the epoch
+    body_size: int | None = None  # the size of the whole body when `body` is only its start (the journal's)
+
+    @property
+    def body_truncated(self) -> bool:
+        """True when the journal kept only the start of the body."""
+        return self.body_size is not None
 
     @property
     def status(self) -> int:
@@ -46,6 +62,9 @@ class Exchange:
 
     def json(self) -> Any:
         """The request body, parsed as JSON (None when there is none)."""
+        if self.body_size is not None:
+            raise ValueError(f"the journal kept only the first {len(self.body)} of the {self.body_size} "
+                             "bytes of this body (journal_body_limit; mockserver serve --journal-body-limit)")
         return orjson.loads(self.body) if self.body else None
 
     def as_dict(self) -> dict[str, Any]:
@@ -55,6 +74,7 @@ class Exchange:
             "query": [list(pair) for pair in self.query],
             "headers": self.headers,
             "body": self.body.decode("utf-8", "replace"),
+            "body_truncated": self.body_truncated,
             "operation": self.operation,
             "operation_id": self.operation_id,
             "status": self.status,
@@ -68,20 +88,53 @@ Observer = Callable[[Exchange], None]
 
 
 class Journal:
-    """The newest `size` exchanges, oldest first."""
+    """The newest exchanges, oldest first: at most `size` of them, each request body cut to `body_limit`
+    bytes, and `max_bytes` for all of them (the newest is always kept)."""
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE, body_limit: int = DEFAULT_BODY_LIMIT,
+                 max_bytes: int = DEFAULT_JOURNAL_BYTES) -> None:
         self.capacity = size
-        self._entries: deque[Exchange] = deque(maxlen=size)
+        self.body_limit = body_limit
+        self.max_bytes = max_bytes
+        self.bytes = 0  # what the kept entries take, as `entry_bytes` counts
+        self._entries: deque[tuple[Exchange, int]] = deque()
+        self._lock = threading.Lock()
 
     def record(self, exchange: Exchange) -> None:
-        self._entries.append(exchange)
+        if len(exchange.body) > self.body_limit:
+            exchange = replace(exchange, body=exchange.body[: self.body_limit], body_size=len(exchange.body))
+        size = entry_bytes(exchange)
+        with self._lock:
+            self._entries.append((exchange, size))
+            self.bytes += size
+            entries = self._entries
+            while len(entries) > self.capacity or (self.bytes > self.max_bytes and len(entries) > 1):
+                _, dropped = entries.popleft()
+                self.bytes -= dropped
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
 
     def __iter__(self) -> Iterator[Exchange]:
-        return iter(list(self._entries))
+        with self._lock:
+            return iter([exchange for exchange, _ in self._entries])
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def entry_bytes(exchange: Exchange) -> int:
+    """About what keeping `exchange` costs: its request body and headers, and its answer's body."""
+    headers = sum(len(name) + len(value) for name, value in exchange.raw_headers)
+    return ENTRY_OVERHEAD + len(exchange.body) + headers + answer_bytes(exchange.answer)
+
+
+def answer_bytes(answer: Answer) -> int:
+    body = answer.body
+    if body is None:
+        return 0
+    if isinstance(body, bytes | str):
+        return len(body)
+    return len(encode_body(body, answer.media_type))

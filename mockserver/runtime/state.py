@@ -10,14 +10,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.answers.context import AnswerContext
+from mockserver.fixture_files.checks import header_field_problem
+from mockserver.fixture_files.values import condition_text
 from mockserver.http.answer import Answer, DocumentedAnswer
 from mockserver.http.negotiation import response_key_for
-from mockserver.runtime.journal import DEFAULT_JOURNAL_SIZE, Exchange, Journal
+from mockserver.runtime.journal import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_SIZE,
+    Exchange,
+    Journal,
+)
 from mockserver.spec.model import Operation, Spec
 
 
 class OverrideError(ValueError):
     """An override the spec cannot honour: unknown operation, undocumented status, or invalid body."""
+
+
+class OverrideHeaderError(OverrideError):
+    """An override header that cannot be sent: not an RFC 9110 field, or one the server writes itself."""
+
+    def __init__(self, header: str, message: str) -> None:
+        super().__init__(message)
+        self.header = header
 
 
 @dataclass
@@ -36,13 +52,15 @@ class MockState:
     spec: Spec
     default_scenario: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_body_limit: int = DEFAULT_BODY_LIMIT
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
     scenario: str | None = None
     overrides: list[Override] = field(default_factory=list)
     journal: Journal = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.journal_size)
+        self.journal = Journal(self.journal_size, self.journal_body_limit, self.journal_bytes)
         self.scenario = self.default_scenario
 
     def operation(self, name: str) -> Operation:
@@ -63,6 +81,7 @@ class MockState:
     ) -> Override:
         """Answer `operation_name` with this response (the next `times` calls, or until reset)."""
         operation = self.operation(operation_name)
+        checked_headers = override_headers(operation.key, headers or {})
         key = response_key_for(operation, status)
         if key is None:
             documented = ", ".join(sorted(operation.responses)) or "none"
@@ -78,7 +97,7 @@ class MockState:
                     f"override body for {operation.key} {status} violates the spec: " + "; ".join(errors[:5])
                 )
         override = Override(
-            operation.key, status, json, dict(headers or {}), media.media_type if media else None, times
+            operation.key, status, json, checked_headers, media.media_type if media else None, times
         )
         with self._lock:
             self.overrides.append(override)
@@ -120,6 +139,19 @@ class MockState:
             self.overrides = previous.overrides
             self._lock = previous._lock
             self.scenario = previous.scenario
+
+
+def override_headers(operation_key: str, headers: dict[str, Any]) -> dict[str, str]:
+    """The headers of an override as text; raises OverrideHeaderError for one that cannot be sent
+    (framing, Content-Type, or not a valid field), so a bad override never breaks a response."""
+    checked = {}
+    for name, value in headers.items():
+        text = value if isinstance(value, str) else condition_text(value)
+        problem = header_field_problem(str(name), text)
+        if problem is not None:
+            raise OverrideHeaderError(str(name), f"override of {operation_key}: {problem}")
+        checked[str(name)] = text
+    return checked
 
 
 class OverrideSource:

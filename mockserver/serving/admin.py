@@ -10,25 +10,29 @@ plugin uses (scenario, overrides, journal, reset), over HTTP for browsers and sc
     GET    /__mock__/overrides     the response overrides; POST {"operation", "status", "body", "headers",
                                    "times"} adds one; DELETE removes them all
 
-The admin never shadows the API: a path the spec serves goes to the mock even under the prefix.
+The admin never shadows the API: a path the spec serves goes to the mock even under the prefix. Who
+may use it (Host, Origin, Content-Type, token) is `admin_access`'s job. Whatever a client sends, the
+answer is a 2xx or a 4xx problem+json: bodies have a size and a depth limit, unknown fields are
+refused by name, and user text never reaches a header unsanitised.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, Router
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from mockserver.http.credentials import credential_names
+from mockserver.foundation.masking import mask_body, mask_headers, mask_query
+from mockserver.serving.admin_access import AdminAccess, Refusal
 from mockserver.serving.admin_page import render_admin_page
-from mockserver.serving.request_log import mask_headers, mask_query
+from mockserver.serving.request_log import secret_names
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -39,17 +43,32 @@ if TYPE_CHECKING:
 DEFAULT_ADMIN_PREFIX = "/__mock__"
 DEFAULT_JOURNAL_LIMIT = 100
 MAX_BODY_SHOWN = 4096
+MAX_ADMIN_BODY = 8 * 1024 * 1024  # bytes of an admin request body (an override's body can be a big list)
+MAX_JSON_DEPTH = 64  # levels of nesting in an admin request body
+MAX_HEADER_TEXT = 200
 PROBLEM_JSON = "application/problem+json"
 
 Status = Callable[[], dict[str, Any]]
+Model = TypeVar("Model", bound=BaseModel)
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def normalize_prefix(prefix: str) -> str:
     """`__mock__/` -> `/__mock__`; raises ValueError for a prefix that cannot work."""
     cleaned = "/" + prefix.strip().strip("/")
-    if cleaned == "/" or any(char in cleaned for char in "?#{} "):
+    if cleaned == "/" or any(char in cleaned for char in "?#{} ") or not cleaned.isascii():
         raise ValueError(f"admin prefix {prefix!r} must be a path such as /__mock__")
     return cleaned
+
+
+class AdminInputError(Exception):
+    """A request the admin API refuses: its status, what is wrong, and the valid choices if any."""
+
+    def __init__(self, status: int, detail: str, choices: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.choices = choices
 
 
 class OverrideRequest(BaseModel):
@@ -64,22 +83,37 @@ class OverrideRequest(BaseModel):
     times: int | None = Field(None, ge=1)
 
 
+class ScenarioRequest(BaseModel):
+    """The body of `PUT /__mock__/scenario`: a scenario name, or null for the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str | None
+
+
+class ResetRequest(BaseModel):
+    """The body of `POST /__mock__/reset`: nothing (`{}`, or no body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class AdminApi:
     """An ASGI wrapper serving the admin endpoints under `prefix` and passing everything else on."""
 
     def __init__(self, app: ASGIApp, current: Callable[[], MockApp], prefix: str = DEFAULT_ADMIN_PREFIX,
-                 status: Status | None = None) -> None:
+                 status: Status | None = None, access: AdminAccess | None = None) -> None:
         self.app = app
         self.current = current
         self.prefix = normalize_prefix(prefix)
         self._folder = self.prefix + "/"
         self.status = status or dict
-        self.routes = self._routes()
-        self.router = Router(self.routes, redirect_slashes=False, default=self._not_found)
+        self.access = access or AdminAccess()
+        self.endpoints = self._endpoints()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix) and self.owns(scope):
-            await self.router(scope, receive, send)
+            response = await self._respond(scope, receive)
+            await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -93,27 +127,47 @@ class AdminApi:
 
     def shadowed(self, app: MockApp) -> list[str]:
         """The admin endpoints a spec path takes over (the spec wins; a start-up warning names them)."""
-        return [route.path for route in self.routes if app.router.match(route.path, "GET") is not None]
+        return [path for path in self.endpoints if app.router.match(path, "GET") is not None]
 
     def allowed_methods(self, scope: Scope) -> set[str] | None:
         """The methods of the admin endpoint at the request's path (for CORS preflights)."""
-        for route in self.routes:
-            if route.path_regex.fullmatch(scope["path"]):
-                return set(route.methods or ())
-        return None
+        methods = self.endpoints.get(scope["path"])
+        return None if methods is None else set(methods) | {"HEAD"}
 
-    def _routes(self) -> list[Route]:
+    def _endpoints(self) -> dict[str, dict[str, Handler]]:
         p = self.prefix
-        return [
-            Route(p, self._redirect_to_page, methods=["GET"]),
-            Route(p + "/", self._page, methods=["GET"]),
-            Route(p + "/health", self._health, methods=["GET"]),
-            Route(p + "/operations", self._operations, methods=["GET"]),
-            Route(p + "/requests", self._requests, methods=["GET", "DELETE"]),
-            Route(p + "/reset", self._reset, methods=["POST"]),
-            Route(p + "/scenario", self._scenario, methods=["GET", "PUT", "POST"]),
-            Route(p + "/overrides", self._overrides, methods=["GET", "POST", "DELETE"]),
-        ]
+        return {
+            p: {"GET": self._redirect_to_page},
+            p + "/": {"GET": self._page},
+            p + "/health": {"GET": self._health},
+            p + "/operations": {"GET": self._operations},
+            p + "/requests": {"GET": self._requests, "DELETE": self._clear_requests},
+            p + "/reset": {"POST": self._reset},
+            p + "/scenario": {"GET": self._scenario, "PUT": self._switch_scenario,
+                              "POST": self._switch_scenario},
+            p + "/overrides": {"GET": self._overrides, "POST": self._add_override,
+                               "DELETE": self._clear_overrides},
+        }
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        path: str = scope["path"]
+        refusal = self.access.refusal(scope, page=path in (self.prefix, self._folder))
+        if refusal is not None:
+            return _refused(refusal)
+        methods = self.endpoints.get(path)
+        if methods is None:
+            endpoints = [f"{', '.join(sorted(handlers))} {where}"
+                         for where, handlers in self.endpoints.items()
+                         if where != self.prefix]  # the prefix alone redirects to the page
+            return _problem(404, f"no admin endpoint at {path}", endpoints)
+        handler = methods.get("GET" if scope["method"] == "HEAD" else scope["method"])
+        if handler is None:
+            allowed = ", ".join(sorted(methods))
+            return _problem(405, f"{path} answers {allowed}", sorted(methods), {"Allow": allowed})
+        try:
+            return await handler(Request(scope, receive))
+        except AdminInputError as error:
+            return _problem(error.status, error.detail, error.choices)
 
     async def _redirect_to_page(self, request: Request) -> Response:
         return RedirectResponse(self.prefix + "/")
@@ -125,126 +179,183 @@ class AdminApi:
 
     async def _health(self, request: Request) -> Response:
         app = self.current()
-        return JSONResponse({"status": "ok", "operations": len(app.spec.operations),
-                             "scenario": _scenario_name(app), **self.status()})
+        return _json({"status": "ok", "operations": len(app.spec.operations),
+                      "scenario": _scenario_name(app), **self.status()})
 
     async def _operations(self, request: Request) -> Response:
         app = self.current()
-        return JSONResponse([
+        return _json([
             {"method": op.method, "path": app.spec.base_path + op.path, "operation_id": op.operation_id,
              "summary": op.summary, "responses": list(op.responses), "deprecated": op.deprecated}
             for op in app.spec.operations
         ])
 
     async def _requests(self, request: Request) -> Response:
-        app = self.current()
-        if request.method == "DELETE":
-            app.state.journal.clear()
-            return Response(status_code=204)
         from mockserver.runtime.state import OverrideError
 
+        app = self.current()
         try:
             entries = app.state.calls(request.query_params.get("operation"))
         except OverrideError as error:
-            return _problem(400, str(error))
+            raise AdminInputError(400, str(error)) from None
         try:
             limit = int(request.query_params.get("limit", DEFAULT_JOURNAL_LIMIT))
         except ValueError:
-            return _problem(400, "limit must be a whole number")
+            raise AdminInputError(400, "limit must be a whole number") from None
         newest_first = entries[::-1][: max(limit, 0)]
-        secrets = (credential_names(app.spec, "header"), credential_names(app.spec, "query"))
-        return JSONResponse({"total": len(entries), "capacity": app.state.journal.capacity,
-                             "requests": [_journal_entry(entry, *secrets) for entry in newest_first]})
+        secrets = secret_names(app.spec)
+        journal = app.state.journal
+        return _json({"total": len(entries), "capacity": journal.capacity, "bytes": journal.bytes,
+                      "max_bytes": journal.max_bytes, "body_limit": journal.body_limit,
+                      "requests": [_journal_entry(entry, secrets) for entry in newest_first]})
+
+    async def _clear_requests(self, request: Request) -> Response:
+        self.current().state.journal.clear()
+        return Response(status_code=204)
 
     async def _reset(self, request: Request) -> Response:
+        await _read_model(request, ResetRequest, default={})
         app = self.current()
         app.state.reset()
-        return JSONResponse({"reset": True, "scenario": _scenario_name(app)})
+        return _json({"reset": True, "scenario": _scenario_name(app)})
 
     async def _scenario(self, request: Request) -> Response:
         app = self.current()
-        if request.method != "GET":
-            payload = await _json_body(request)
-            if not isinstance(payload, dict) or "scenario" not in payload:
-                return _problem(400, 'send {"scenario": NAME} (or null for the default)', app.scenario_names)
-            name = payload["scenario"]
-            if name is not None and name not in app.scenario_names:
-                return _problem(400, f"unknown scenario {name!r}", app.scenario_names)
-            app.state.scenario = name if name is not None else app.state.default_scenario
-        return JSONResponse({"scenario": _scenario_name(app),
-                             "default": app.state.default_scenario or "default",
-                             "choices": app.scenario_names})
+        return _json({"scenario": _scenario_name(app), "default": app.state.default_scenario or "default",
+                      "choices": app.scenario_names})
 
-    async def _overrides(self, request: Request) -> Response:
+    async def _switch_scenario(self, request: Request) -> Response:
         app = self.current()
-        if request.method == "DELETE":
-            app.state.overrides.clear()
-            return Response(status_code=204)
-        if request.method == "POST":
-            from mockserver.runtime.state import OverrideError
+        wanted = await _read_model(request, ScenarioRequest,
+                                   hint='send {"scenario": NAME} (or null for the default)')
+        name = wanted.scenario
+        if name is not None and name not in app.scenario_names:
+            raise AdminInputError(400, f"unknown scenario {name!r}", app.scenario_names)
+        app.state.scenario = name if name is not None else app.state.default_scenario
+        return await self._scenario(request)
 
-            try:
-                wanted = OverrideRequest.model_validate(await _json_body(request))
-                app.state.add_override(wanted.operation, status=wanted.status, json=wanted.body,
-                                       headers=wanted.headers, times=wanted.times)
-            except ValidationError as error:
-                return _problem(400, "; ".join(_validation_messages(error)))
-            except OverrideError as error:
-                return _problem(400, str(error))
-            status_code = 201
-        else:
-            status_code = 200
+    async def _overrides(self, request: Request, status_code: int = 200) -> Response:
+        app = self.current()
         overrides = [{"operation": o.operation_key, "status": o.status, "body": o.json, "headers": o.headers,
                       "times": o.times, "used": o.used} for o in app.state.overrides]
-        return JSONResponse(overrides, status_code=status_code)
+        return _json(overrides, status_code)
 
-    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoints = [f"{', '.join(sorted(set(route.methods or ()) - {'HEAD'}))} {route.path}"
-                     for route in self.routes[1:]]  # the first is the redirect to the page
-        response = _problem(404, f"no admin endpoint at {scope['path']}", endpoints)
-        await response(scope, receive, send)
+    async def _add_override(self, request: Request) -> Response:
+        from mockserver.runtime.state import OverrideError, OverrideHeaderError
+
+        app = self.current()
+        wanted = await _read_model(request, OverrideRequest)
+        try:
+            app.state.add_override(wanted.operation, status=wanted.status, json=wanted.body,
+                                   headers=wanted.headers, times=wanted.times)
+        except OverrideHeaderError as error:
+            raise AdminInputError(422, str(error)) from None
+        except OverrideError as error:
+            raise AdminInputError(400, str(error)) from None
+        return await self._overrides(request, 201)
+
+    async def _clear_overrides(self, request: Request) -> Response:
+        self.current().state.overrides.clear()
+        return Response(status_code=204)
 
 
 def _scenario_name(app: MockApp) -> str:
     return app.state.scenario or "default"
 
 
-def _journal_entry(entry: Exchange, secret_headers: frozenset[str],
-                   secret_query: frozenset[str]) -> dict[str, Any]:
-    body = entry.body.decode("utf-8", "replace")
+def _journal_entry(entry: Exchange, secrets: frozenset[str]) -> dict[str, Any]:
+    headers = entry.headers
+    body = mask_body(entry.body, headers.get("content-type"), secrets)
+    shown = body if len(body) <= MAX_BODY_SHOWN else body[:MAX_BODY_SHOWN] + "..."
     return {
         "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
         "method": entry.method,
         "path": entry.path,
-        "query": mask_query(entry.query, secret_query),
+        "query": mask_query(entry.query, secrets),
         "operation": entry.operation,
         "operation_id": entry.operation_id,
         "status": entry.status,
         "source": entry.source,
         "duration_ms": round(entry.duration_ms, 1),
-        "headers": mask_headers(entry.headers, secret_headers),
-        "body": body if len(body) <= MAX_BODY_SHOWN else body[:MAX_BODY_SHOWN] + "...",
+        "headers": mask_headers(headers, secrets),
+        "body": shown,
+        "body_size": entry.body_size if entry.body_size is not None else len(entry.body),
+        "body_truncated": entry.body_truncated or shown is not body,
     }
 
 
+async def _read_model(request: Request, model: type[Model], *, default: Any = None,
+                      hint: str | None = None) -> Model:
+    """The request's JSON body as `model`; AdminInputError (4xx) for anything else."""
+    payload = await _json_body(request)
+    try:
+        return model.model_validate(default if payload is None else payload)
+    except ValidationError as error:
+        messages = [f"{'/'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()]
+        raise AdminInputError(400, "; ".join(([hint] if hint else []) + messages)) from None
+
+
 async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+    """The request's JSON body (None when empty), within MAX_ADMIN_BODY bytes and MAX_JSON_DEPTH levels."""
+    too_large = AdminInputError(413, f"an admin request body may hold at most {MAX_ADMIN_BODY} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ADMIN_BODY:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_ADMIN_BODY:
+            raise too_large
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        if "depth" in str(error).lower() or "recursion" in str(error).lower():
+            raise _too_deep() from None
+        raise AdminInputError(400, f"the body is not JSON: {error}") from None
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    return payload
 
 
-def _validation_messages(error: ValidationError) -> list[str]:
-    return [f"{'/'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors()]
+def _too_deep() -> AdminInputError:
+    return AdminInputError(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
 
 
-def _problem(status: int, detail: str, choices: list[str] | None = None) -> JSONResponse:
+def _depth(value: Any) -> int:
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def _json(data: Any, status_code: int = 200, media_type: str = "application/json",
+          headers: dict[str, str] | None = None) -> Response:
+    # ASCII-escaped: any text a client sent (lone surrogates included) is echoed safely.
+    return Response(json.dumps(data, ensure_ascii=True), status_code, headers, media_type)
+
+
+def _header_text(text: str) -> str:
+    """`text` as a header value: one line of printable ASCII, at most MAX_HEADER_TEXT characters."""
+    return "".join(char if " " <= char <= "~" else "?" for char in text)[:MAX_HEADER_TEXT]
+
+
+def _problem(status: int, detail: str, choices: list[str] | None = None,
+             headers: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
                             "detail": detail}
     if choices:
         body["choices"] = list(choices)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON,
-                        headers={"X-Mock-Error": detail[:200]})
+    return _json(body, status, PROBLEM_JSON, {**(headers or {}), "X-Mock-Error": _header_text(detail)})
+
+
+def _refused(refusal: Refusal) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="mockserver admin"'} if refusal.challenge else None
+    return _problem(refusal.status, refusal.detail, headers=headers)

@@ -2,6 +2,8 @@
 
 It shows the loaded operations, switches scenarios, resets the mock and polls the request journal
 every second. Everything it shows comes from the admin API, so the page holds no state of its own.
+When the admin API needs a token, the page takes it from its address (`/__mock__/#token=...`, never
+sent to the server as part of a URL), keeps it for the browser tab and sends it with every request.
 """
 
 from __future__ import annotations
@@ -56,11 +58,29 @@ _PAGE = """<!doctype html>
 <script>
 "use strict";
 const prefix = document.body.dataset.prefix;
-const api = (path, options) => fetch(prefix + path, options).then(async (response) => {{
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error((data && data.detail) || response.statusText);
-  return data;
+const given = new URLSearchParams(location.hash.slice(1)).get("token");
+if (given) {{
+  sessionStorage.setItem("mockserver-admin-token", given);
+  history.replaceState(null, "", location.pathname + location.search);
+}}
+const token = sessionStorage.getItem("mockserver-admin-token");
+window.addEventListener("hashchange", () => {{  // a token pasted into the address of the open page
+  if (new URLSearchParams(location.hash.slice(1)).get("token")) location.reload();
+}});
+const api = (path, options = {{}}) => {{
+  const headers = {{...(options.headers || {{}})}};
+  if (token) headers["X-Mock-Admin-Token"] = token;
+  return fetch(prefix + path, {{...options, headers}}).then(async (response) => {{
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (response.status === 401) throw new Error("this admin API needs its token: open the page as " +
+                                                 location.pathname + "#token=<token>");
+    if (!response.ok) throw new Error((data && data.detail) || response.statusText);
+    return data;
+  }});
+}};
+const change = (path, method, body) => api(path, {{
+  method, headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(body),
 }});
 const cell = (row, text, className) => {{
   const td = row.insertCell();
@@ -133,15 +153,14 @@ async function loadHealth() {{
 
 document.getElementById("scenario").addEventListener("change", async (event) => {{
   try {{
-    await api("/scenario", {{method: "PUT", headers: {{"Content-Type": "application/json"}},
-                            body: JSON.stringify({{scenario: event.target.value}})}});
+    await change("/scenario", "PUT", {{scenario: event.target.value}});
     say(`serving scenario ${{event.target.value}}`);
   }} catch (error) {{ say(error.message); }}
   await Promise.all([loadScenario(), loadHealth()]);
 }});
 
 document.getElementById("reset").addEventListener("click", async () => {{
-  try {{ await api("/reset", {{method: "POST"}}); say("reset"); }} catch (error) {{ say(error.message); }}
+  try {{ await change("/reset", "POST", {{}}); say("reset"); }} catch (error) {{ say(error.message); }}
   await Promise.all([loadScenario(), loadJournal(), loadHealth()]);
 }});
 

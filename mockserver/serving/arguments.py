@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from pathlib import Path
 
 from mockserver.http.faults import DelayRange, parse_delay
 from mockserver.serving.admin import normalize_prefix
+from mockserver.serving.admin_access import TOKEN_VARIABLE
 from mockserver.serving.listening import MAX_PORT
 from mockserver.serving.options import ServeOptions
 
@@ -21,12 +24,24 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="delay every answer by MS milliseconds, or by a random time in MIN-MAX")
     parser.add_argument("--no-cors", dest="cors", action="store_false", help="do not answer CORS at all")
     parser.add_argument("--cors-origin", dest="cors_origins", action="append", default=[], metavar="ORIGIN",
-                        help="allow only this origin (repeatable; default: every origin)")
+                        help="allow only this origin (repeatable; default: every origin for the API, none "
+                             "for the admin API)")
     parser.add_argument("--admin-prefix", type=_prefix_argument, default=None, metavar="PREFIX",
                         help="where the admin API and page live (default: /__mock__)")
     parser.add_argument("--no-admin", dest="admin", action="store_false", help="serve no admin API")
+    parser.add_argument("--admin-token", default=None, metavar="TOKEN",
+                        help=f"the admin API needs this token (default: ${TOKEN_VARIABLE}); required for the "
+                             "admin API when --host is not a loopback address")
+    parser.add_argument("--allowed-host", dest="allowed_hosts", action="append", default=[], metavar="NAME",
+                        help="answer admin requests sent to this Host name too (repeatable; default: "
+                             "loopback names and addresses only)")
     parser.add_argument("--journal-size", type=_positive_int, default=None, metavar="N",
                         help="keep the newest N requests in the journal (default: 1000)")
+    parser.add_argument("--journal-body-limit", type=_byte_size, default=None, metavar="BYTES",
+                        help="keep the first BYTES of each request body in the journal (default: 64KiB)")
+    parser.add_argument("--journal-bytes", type=_byte_size, default=None, metavar="BYTES",
+                        help="keep at most BYTES in the journal, the oldest requests going first "
+                             "(default: 64MiB)")
     parser.add_argument("--log-format", choices=["text", "json", "off"], default="text",
                         help="one line per request, as text (default) or JSON; off: no request log")
     parser.add_argument("--consumer-out", type=Path, default=None, metavar="DIR",
@@ -40,8 +55,10 @@ def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path 
     return ServeOptions(
         spec=spec, fixtures=fixtures, seed=args.seed, mode=args.mode, scenario=args.scenario,
         strict=args.strict, allow_ref_outside=args.allow_ref_outside, delay=args.delay, cors=args.cors,
-        cors_origins=tuple(args.cors_origins),
-        admin=args.admin, admin_prefix=args.admin_prefix, journal_size=args.journal_size,
+        cors_origins=tuple(args.cors_origins), admin=args.admin, admin_prefix=args.admin_prefix,
+        admin_token=args.admin_token or os.environ.get(TOKEN_VARIABLE) or None,
+        allowed_hosts=tuple(args.allowed_hosts), host=args.host, journal_size=args.journal_size,
+        journal_body_limit=args.journal_body_limit, journal_bytes=args.journal_bytes,
         log_format=None if args.log_format == "off" else args.log_format,
         consumer_out=args.consumer_out, consumer=args.consumer,
     )
@@ -82,3 +99,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return value
+
+
+_SIZE = re.compile(r"(\d+)\s*(k|m|g)?(?:i?b)?", re.IGNORECASE)
+_UNITS = {None: 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def _byte_size(text: str) -> int:
+    """`65536`, `64KiB`, `64k`, `64MB`: a number of bytes (units of 1024)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 65536, 64KiB or 64MiB")
+    unit = found.group(2).lower() if found.group(2) else None
+    return int(found.group(1)) * _UNITS[unit]

@@ -25,10 +25,15 @@ class ServeOptions:
     allow_ref_outside: bool = False  # may the spec's `$ref`s read files outside its folder
     delay: DelayRange | None = None
     cors: bool = True
-    cors_origins: tuple[str, ...] = ()  # empty: every origin
+    cors_origins: tuple[str, ...] = ()  # empty: every origin for the API, none for the admin API
     admin: bool = True
     admin_prefix: str | None = None  # None: the default, /__mock__
+    admin_token: str | None = None  # needed by the admin API when given; required off loopback
+    allowed_hosts: tuple[str, ...] = ()  # Host names the admin API answers besides loopback ones
+    host: str = "127.0.0.1"  # the interface served on
     journal_size: int | None = None  # None: the mock's default (1000)
+    journal_body_limit: int | None = None  # None: the mock's default (64 KiB of each request body)
+    journal_bytes: int | None = None  # None: the mock's default (64 MiB in all)
     log_format: LogFormat | None = "text"  # None: no request log
     log_stream: IO[str] | None = None  # default: stdout
     consumer_out: Path | None = None  # record consumer contracts into this folder
@@ -37,15 +42,18 @@ class ServeOptions:
 
 
 def options_to_json(options: ServeOptions) -> str:
-    """`options` for another process (a worker); the log stream is not passed: workers log to stdout."""
+    """`options` for another process (a worker, through its environment); the log stream is not passed:
+    workers log to stdout."""
     return json.dumps({
         "spec": str(options.spec), "fixtures": None if options.fixtures is None else str(options.fixtures),
         "seed": options.seed, "mode": options.mode, "scenario": options.scenario, "strict": options.strict,
         "allow_ref_outside": options.allow_ref_outside,
         "delay": None if options.delay is None else str(options.delay), "cors": options.cors,
         "cors_origins": list(options.cors_origins), "admin": options.admin,
-        "admin_prefix": options.admin_prefix, "journal_size": options.journal_size,
-        "log_format": options.log_format,
+        "admin_prefix": options.admin_prefix, "admin_token": options.admin_token,
+        "allowed_hosts": list(options.allowed_hosts), "host": options.host,
+        "journal_size": options.journal_size, "journal_body_limit": options.journal_body_limit,
+        "journal_bytes": options.journal_bytes, "log_format": options.log_format,
     })
 
 
@@ -58,4 +66,5 @@ def options_from_json(text: str) -> ServeOptions:
         "fixtures": None if fields["fixtures"] is None else Path(fields["fixtures"]),
         "delay": None if fields["delay"] is None else parse_delay(fields["delay"]),
         "cors_origins": tuple(fields["cors_origins"]),
+        "allowed_hosts": tuple(fields["allowed_hosts"]),
     })

@@ -2,15 +2,14 @@
 
 A request line says when, what (method, path, operation), how it ended (status), where the answer
 came from (`fixture:<name>`, `dataset`, `example:<name>`, `generated`, `validation`, `auth`, ...) and
-how long it took. Credentials never reach the output: query values whose names look secret (or that a
-spec's apiKey scheme names) are masked.
+how long it took. Credentials never reach the output: query values whose names look secret (or that the
+spec's security schemes name) are masked (`mockserver.foundation.masking`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shlex
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-from mockserver.foundation.masking import HIDDEN, is_sensitive_header
+from mockserver.foundation.masking import mask_query
 from mockserver.http.credentials import credential_names
 
 if TYPE_CHECKING:
@@ -30,13 +29,12 @@ if TYPE_CHECKING:
     from mockserver.spec.model import Operation, Parameter, Spec
 
 LogFormat = Literal["text", "json"]
-_SCHEME_PREFIX = re.compile(r"^(\w+)\s+\S")
 
 
-def mask_query(query: Sequence[tuple[str, str]], secret_names: frozenset[str] = frozenset()) -> str:
-    """The query string with every credential value replaced by `***`."""
-    masked = [(name, HIDDEN if _is_secret(name, secret_names) else value) for name, value in query]
-    return urlencode(masked, safe="*/:,")
+def secret_names(spec: Spec) -> frozenset[str]:
+    """Lower-case names of every credential the spec's security schemes declare, wherever it travels:
+    masked as a header, a query parameter, a cookie or a body field alike."""
+    return frozenset().union(*(credential_names(spec, where) for where in ("header", "query", "cookie")))
 
 
 @lru_cache(maxsize=256)
@@ -52,21 +50,6 @@ def _line_middle(method: str, path: str, query: tuple[tuple[str, str], ...], ope
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
-def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = frozenset()) -> dict[str, str]:
-    """Headers with credential values masked; `Bearer <token>` keeps its scheme: `Bearer ***`."""
-    masked = {}
-    for name, value in headers.items():
-        if _is_secret(name, secret_names):
-            scheme = _SCHEME_PREFIX.match(value)
-            value = f"{scheme.group(1)} {HIDDEN}" if scheme else HIDDEN
-        masked[name] = value
-    return masked
-
-
-def _is_secret(name: str, secret_names: frozenset[str]) -> bool:
-    return name.lower() in secret_names or is_sensitive_header(name)
-
-
 class RequestLog:
     """An observer of the mock (see `MockApp.observers`) writing one line per request.
 
@@ -77,7 +60,7 @@ class RequestLog:
     def __init__(self, spec: Spec, stream: IO[str] | None = None, log_format: LogFormat = "text") -> None:
         self.stream = stream
         self.log_format = log_format
-        self.secret_names = credential_names(spec, "query")
+        self.secret_names = secret_names(spec)
         self._unflushed: IO[str] | None = None  # the stream a flush is scheduled for
         self._clock_second = -1
         self._clock_text = ""
@@ -142,8 +125,10 @@ class RequestLog:
                 f"{record['status']}  {record['source']}  {record['duration_ms']:.1f}ms")
 
 
-def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures: Path | None = None) -> str:
-    """What `mockserver serve` prints once: the URL, the operations, the admin page and a curl line."""
+def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures: Path | None = None,
+                   admin_note: str | None = None) -> str:
+    """What `mockserver serve` prints once: the URL, the operations, the admin page (and `admin_note`:
+    whether it needs a token, or why it is off) and a curl line."""
     spec = app.spec
     url = origin + spec.base_path
     lines = [f"mockserver: serving {len(spec.operations)} operation(s) on {url}"]
@@ -153,7 +138,9 @@ def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures
     if scenarios:
         lines.append(f"  scenarios (X-Mock-Scenario): {', '.join(scenarios)}")
     if admin_prefix is not None:
-        lines.append(f"  admin: {origin}{admin_prefix}/")
+        lines.append(f"  admin: {origin}{admin_prefix}/" + (f" ({admin_note})" if admin_note else ""))
+    elif admin_note is not None:
+        lines.append(f"  admin: {admin_note}")
     example = curl_example(app, origin, fixtures)
     if example:
         lines.append(f"  try:   {example}")

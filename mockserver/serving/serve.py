@@ -19,6 +19,7 @@ from uvicorn.supervisors import Multiprocess
 
 from mockserver.consumers.recorder import ConsumerRecorder
 from mockserver.runtime.app import MockApp
+from mockserver.serving.admin_access import is_loopback
 from mockserver.serving.background import BackgroundValidation
 from mockserver.serving.listening import StartupError, bind_listening
 from mockserver.serving.options import ServeOptions, options_to_json
@@ -46,8 +47,9 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             cleanup.callback(_close_recorder, recorder)
             options = replace(options, recorder=recorder)
         _finish_on_sigterm()  # uvicorn ends a SIGTERM'd process without returning: clean-up would not run
+        options = replace(options, host=host)
         stack = build_stack(options, build_mock(options, validate=False))
-        printed = _print_warnings(stack)
+        printed = _print_warnings(stack, host)
         watcher = None
         if watch:
             paths = watched_paths(options.spec, stack.live.current.spec.files, options.fixtures)
@@ -71,10 +73,10 @@ def _refuse_impossible(options: ServeOptions, watch: bool, workers: int) -> None
         raise StartupError("--consumer-out records in one process; it cannot be combined with --workers")
 
 
-def _print_warnings(stack: Stack) -> set[str]:
+def _print_warnings(stack: Stack, host: str) -> set[str]:
     """Print the spec's warnings and notes (before the banner); returns the warnings printed."""
     app = stack.live.current
-    printed = _warnings(app, stack)
+    printed = _warnings(app, stack, host)
     for warning in printed:
         print(f"mockserver: warning: {warning}", file=sys.stderr)
     for note in app.spec.notes:
@@ -114,14 +116,30 @@ def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, wat
     app = stack.live.current
     stream = sys.stderr if options.log_format == "json" else sys.stdout  # stdout stays JSON lines
     admin_prefix = stack.admin.prefix if stack.admin is not None else None
-    banner = startup_banner(app, f"http://{host}:{port}", admin_prefix, options.fixtures)
+    origin = f"http://{_url_host(host)}:{port}"
+    if stack.admin_off is not None:
+        admin_note = f"off ({stack.admin_off})"
+    elif stack.admin is not None and stack.admin.access.token is not None:
+        admin_note = f"needs the admin token; the page: {origin}{stack.admin.prefix}/#token=<token>"
+    else:
+        admin_note = None
+    banner = startup_banner(app, origin, admin_prefix, options.fixtures, admin_note)
     print(banner, file=stream, flush=True)
     if watcher is not None:
         print(f"mockserver: watching {', '.join(map(str, watcher.paths))}", file=stream, flush=True)
 
 
-def _warnings(app: MockApp, stack: Stack) -> list[str]:
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _warnings(app: MockApp, stack: Stack, host: str) -> list[str]:
     warnings = [str(problem) for problem in app.spec.warnings]
+    if not is_loopback(host):
+        admin = "is off (no --admin-token)" if stack.admin_off is not None else \
+            "needs its token" if stack.admin is not None else "is off (--no-admin)"
+        warnings.append(f"serving on {host}, which other machines can reach: anyone on the network can call "
+                        f"the mock; its admin API {admin}")
     if stack.admin is not None:
         warnings += [f"the spec serves {path}, so the admin endpoint there is unreachable; "
                      "move the admin with --admin-prefix" for path in stack.admin.shadowed(app)]

@@ -1,6 +1,8 @@
 """The served app, layer on layer: the mock, then live reload, the admin API and CORS in front of it.
 
     request -> CORS -> admin (/__mock__/...) -> LiveApp -> MockApp (latency, faults, request log)
+
+Served on a non-loopback address, the admin API needs a token; without one it is left out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from mockserver.foundation.problems import LoadError
 from mockserver.runtime.app import MockApp, create_app
 from mockserver.runtime.delivery import FaultSettings
 from mockserver.serving.admin import DEFAULT_ADMIN_PREFIX, AdminApi
+from mockserver.serving.admin_access import TOKEN_VARIABLE, AdminAccess, is_loopback
 from mockserver.serving.cors import CorsMiddleware
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.reload import LiveApp
@@ -28,6 +31,10 @@ class Stack:
     asgi: ASGIApp
     live: LiveApp
     admin: AdminApi | None
+    admin_off: str | None = None  # why the admin API is off although it was not turned off
+
+
+_ANY_INTERFACE = frozenset({"0.0.0.0", "::", ""})
 
 
 def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
@@ -36,7 +43,9 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     `validate=False` leaves out openapi-spec-validator (unless strict): `serve` runs it after start-up,
     in the background, since it takes seconds on a large spec.
     """
-    sizing = {} if options.journal_size is None else {"journal_size": options.journal_size}
+    limits = {"journal_size": options.journal_size, "journal_body_limit": options.journal_body_limit,
+              "journal_bytes": options.journal_bytes}
+    sizing = {name: value for name, value in limits.items() if value is not None}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
     spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict,
                      allow_ref_outside=options.allow_ref_outside)
@@ -58,9 +67,18 @@ def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
     live = LiveApp(lambda: build_mock(options), app)
     entry: ASGIApp = live
     admin = None
-    if options.admin:
+    admin_off = None
+    public = not is_loopback(options.host)
+    if options.admin and public and not options.admin_token:
+        admin_off = (f"--host {options.host} is not a loopback address, and the admin API needs a token "
+                     f"there: --admin-token or {TOKEN_VARIABLE}")
+    elif options.admin:
+        hosts = options.allowed_hosts
+        if public and options.host not in _ANY_INTERFACE:
+            hosts = (*hosts, options.host)  # the address it is reached at, as the banner prints it
+        access = AdminAccess.of(options.cors_origins, hosts, options.admin_token)
         admin = AdminApi(live, lambda: live.current, options.admin_prefix or DEFAULT_ADMIN_PREFIX,
-                         status=live.status)
+                         status=live.status, access=access)
         entry = admin
 
     def allowed_methods(scope: Scope) -> set[str] | None:
@@ -71,5 +89,6 @@ def build_stack(options: ServeOptions, app: MockApp | None = None) -> Stack:
         return None if match is None else set(match.allowed)
 
     if options.cors:
-        entry = CorsMiddleware(entry, allowed_methods, options.cors_origins)
-    return Stack(entry, live, admin)
+        entry = CorsMiddleware(entry, allowed_methods, options.cors_origins,
+                               restricted=admin.owns if admin is not None else None)
+    return Stack(entry, live, admin, admin_off)

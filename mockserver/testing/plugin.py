@@ -215,7 +215,7 @@ class MockPool:
         The spec's warnings (problems that do not stop the mock) become pytest warnings.
         """
         from mockserver.foundation.problems import LoadError
-        from mockserver.runtime.app import create_app
+        from mockserver.runtime.app import MAX_BODY_BYTES, create_app
 
         settings = self.settings
         where = f"spec {settings.spec}, fixtures {settings.fixtures}"
@@ -225,7 +225,9 @@ class MockPool:
             return (f"mockserver: no spec at {settings.spec}; set `mockserver_spec` in the pytest "
                     "config or pass --mockserver-spec")
         try:
-            app = create_app(settings.spec, settings.fixtures, seed=seed)
+            # Whole request bodies for `mock_api.calls()` (the journal is emptied after every test; its
+            # byte budget still bounds it), as before the journal kept only a prefix under `serve`.
+            app = create_app(settings.spec, settings.fixtures, seed=seed, journal_body_limit=MAX_BODY_BYTES)
         except LoadError as error:
             problems = "\n".join(f"  {problem}" for problem in error.problems)
             return f"mockserver: cannot load the mock ({where}):\n{problems}"

@@ -40,8 +40,9 @@ def find_chromium() -> str | None:
 class Chromium:
     """`with Chromium(binary) as browser: browser.open(url); browser.wait_for("js expression")`."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, flags: tuple[str, ...] = ()) -> None:
         self.binary = binary
+        self.flags = flags  # besides CHROMIUM_FLAGS, e.g. --host-resolver-rules
         self._profile = tempfile.mkdtemp(prefix="mockserver-chromium-")
         self._process: subprocess.Popen[bytes] | None = None
         self._commands = self._answers = -1  # our ends of the two pipes
@@ -55,8 +56,8 @@ class Chromium:
         to_browser, from_browser = _above_4(to_browser), _above_4(from_browser)
         # A tiny launcher puts the pipes on the fds Chromium reads and writes, then becomes Chromium.
         command = [sys.executable, "-c", _LAUNCHER, str(to_browser), str(from_browser), self.binary,
-                   *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-pipe",
-                   "about:blank"]
+                   *CHROMIUM_FLAGS, *self.flags, f"--user-data-dir={self._profile}",
+                   "--remote-debugging-pipe", "about:blank"]
         try:
             self._process = subprocess.Popen(command, pass_fds=(to_browser, from_browser),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
