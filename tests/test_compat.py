@@ -141,7 +141,7 @@ def test_a_version_can_come_from_git(capsys: pytest.CaptureFixture[str], tmp_pat
 
 
 @pytest.mark.parametrize(("old", "message"), [
-    ("missing.yaml", "missing.yaml: /: no such file or folder"),
+    ("missing.yaml", "missing.yaml: no such file or folder"),
     ("git:HEAD", "expected git:REV:path"),
 ])
 def test_an_unreadable_version_exits_2(capsys: pytest.CaptureFixture[str], old: str, message: str) -> None:

@@ -192,4 +192,4 @@ def test_provider_states_are_set_up_through_the_state_setup_url(
 def test_verify_needs_a_readable_consumer_file(verify, tmp_path: Path) -> None:
     outcome = verify("conforming", "--consumer", str(tmp_path / "missing.yaml"))
     assert outcome.code == 2
-    assert "missing.yaml: /: no such consumer contract file or folder" in outcome.stderr
+    assert "missing.yaml: no such consumer contract file or folder" in outcome.stderr

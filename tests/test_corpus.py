@@ -187,7 +187,7 @@ def test_a_base_path_from_servers_prefixes_every_operation() -> None:
 
 
 def _answered_by(client: TestClient) -> str | None:
-    return client.app.state.journal[-1].operation_id  # type: ignore[attr-defined]
+    return client.app.state.calls()[-1].operation_id  # type: ignore[attr-defined]
 
 
 def test_fragment_paths_are_requested_without_the_fragment_and_each_body_reaches_its_operation() -> None:

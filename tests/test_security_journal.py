@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dx_helpers import write_api
 from starlette.testclient import TestClient
@@ -82,7 +84,7 @@ def test_the_journal_is_emptied_by_reset_and_its_bytes_with_it(api):
                                                  ("1MiB", 1024 * KIB), ("2mb", 2048 * KIB), ("0", 0)])
 def test_serve_takes_the_limits_in_bytes_or_units(given, expected):
     args = build_parser().parse_args(["serve", "--journal-body-limit", given, "--journal-bytes", given])
-    options = options_from_arguments(args, None)
+    options = options_from_arguments(args, Path("openapi"), None)
     assert (options.journal_body_limit, options.journal_bytes) == (expected, expected)
 
 
