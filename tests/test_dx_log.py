@@ -100,3 +100,11 @@ def test_serve_logs_json_lines_on_stdout_and_the_banner_on_stderr(api):
     record = json.loads(line)
     assert (record["path"], record["status"], record["source"]) == ("/widgets/2", 200, "fixture:gadget")
     assert all(json.loads(line) for line in server.stdout)  # nothing but JSON lines on stdout
+
+
+def test_a_text_line_cuts_long_values_and_the_json_line_keeps_them(api):
+    long_value = "x" * 30_000
+    text = _logged(api, "text", ("GET", f"/widgets?note={long_value}&limit=2", {}))[0]
+    assert len(text) < 400 and "note=" + "x" * 95 + "...(30005 chars)" in text and "limit=2" in text
+    record = json.loads(_logged(api, "json", ("GET", f"/widgets?note={long_value}", {}))[0])
+    assert long_value in record["path"]

@@ -36,14 +36,24 @@ def secret_names(spec: Spec) -> frozenset[str]:
     return frozenset().union(*(credential_names(spec, where) for where in ("header", "query", "cookie")))
 
 
+MAX_SHOWN_VALUE = 100  # characters of one query parameter (name=value, encoded) in a text line
+MAX_SHOWN_PATH = 200
+
+
 @lru_cache(maxsize=256)
 def _line_middle(method: str, path: str, query: tuple[tuple[str, str], ...], operation: str | None,
                  status: int, source: str, secret_names: frozenset[str]) -> str:
     """A text line but for its time and duration, remembered: clients repeat their requests, and masking
     and encoding a query is not free."""
-    masked = mask_query(query, secret_names) if query else ""
-    target = f"{path}?{masked}" if masked else path
+    masked = "&".join(_cut(pair) for pair in mask_query(query, secret_names).split("&")) if query else ""
+    target = f"{_cut(path, MAX_SHOWN_PATH)}?{masked}" if masked else _cut(path, MAX_SHOWN_PATH)
     return f"{method:<6} {target}  {operation or '-'}  {status}  {source}"
+
+
+def _cut(text: str, limit: int = MAX_SHOWN_VALUE) -> str:
+    """`text`, or its start and how long it was when longer than `limit` (a person reads the text log; the
+    JSON log keeps every value whole)."""
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
 
 
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
