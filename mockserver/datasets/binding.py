@@ -21,7 +21,7 @@ from mockserver.datasets.cursors import Cursor, decode_cursor, encode_cursor
 from mockserver.datasets.hooks import Hook, HookRequest, HookResponse
 from mockserver.datasets.predicates import Predicate, compare, field_getter, sort_key, text
 from mockserver.datasets.templates import RenderValues, Template
-from mockserver.fixture_files.checks import fixture_media_type
+from mockserver.fixture_files.checks import fixture_media_type, header_field_problem
 from mockserver.fixture_files.values import plain
 from mockserver.http.answer import Answer, DocumentedAnswer, mock_error
 from mockserver.http.negotiation import response_key_for
@@ -333,7 +333,7 @@ class CompiledBinding:
             return None
         response = result if isinstance(result, HookResponse) else HookResponse(body=result)
         status = response.status or self.status
-        problem = hook.check(status, response.body)
+        problem = hook.check(status, response.body) or _header_problem(response.headers)
         if problem is not None:
             return mock_error(500, f"hook {hook.name}: {problem}", source=source)
         if status == self.status:
@@ -343,6 +343,15 @@ class CompiledBinding:
         key = response_key_for(operation, status)
         media_type = None if key is None else fixture_media_type(operation, key, None)
         return Answer(status, response.body, media_type, source, dict(response.headers), response_key=key)
+
+
+def _header_problem(headers: Mapping[str, Any]) -> str | None:
+    """Why a hook's headers cannot be sent (a line break in a value, a framing header...), or None."""
+    for name, value in headers.items():
+        problem = header_field_problem(str(name), str(value))
+        if problem is not None:
+            return problem
+    return None
 
 
 def _hashable(value: Any) -> Any:
