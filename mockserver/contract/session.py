@@ -127,13 +127,8 @@ def _main(
         if options.junit is not None:
             extra = [junit_suite(report)] if report is not None else []
             write_junit_report(options.junit, result, masker, f"mockserver {title.lower()}", extra, rebase)
-    except LoadError as error:
-        for problem in error.problems:
-            print(f"mockserver: error: {problem}", file=err)
-        return EXIT_ERROR
-    except ContractError as error:
-        say(err, masker, f"mockserver: error: {error}")
-        return EXIT_ERROR
+    except (LoadError, ContractError) as error:
+        return report_error(error, masker, err)
     code = exit_code(result)
     if code == EXIT_OK and report is not None and report.below():
         below = ", ".join(f"{metric} {reached:.1f}% < {minimum:g}%" for metric, (reached, minimum)
@@ -152,6 +147,16 @@ def _thresholds(text: str | None) -> dict[str, float]:
 
 def say(stream: TextIO, masker: Masker, line: str) -> None:
     print(masker.mask(line), file=stream, flush=True)
+
+
+def report_error(error: LoadError | ContractError, masker: Masker, err: TextIO) -> int:
+    """Say why a run could not happen (one line per problem, secrets masked); its exit status."""
+    if isinstance(error, LoadError):
+        for problem in error.problems:
+            say(err, masker, f"mockserver: error: {problem}")
+    else:
+        say(err, masker, f"mockserver: error: {error}")
+    return EXIT_ERROR
 
 
 def write_junit_report(path: Path, result: RunResult, masker: Masker, suite_name: str,
