@@ -26,20 +26,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mockserver.foundation.problems import (
-    TAB_REASON,
-    LoadError,
-    Problem,
-    display_name,
-    is_tab_at,
-    join_pointer,
-)
+from mockserver.foundation.documents import FileReadError, read_source
+from mockserver.foundation.problems import LoadError, Problem, display_name, join_pointer
 
 CONFIG_FILE_NAMES = ("mockserver.yaml", "mockserver.yml", "mockserver.json")
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when installed: `safe_load`, faster
 
 
 class _Strict(BaseModel):
@@ -95,19 +87,10 @@ def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:
 def _parse_config(path: Path) -> MockConfig:
     display = display_name(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=_SAFE_LOADER) or {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError([Problem(display, "", f"cannot read the file: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
-        reason = " ".join(" ".join(str(part).split()) for part in parts if part) or "cannot parse"  # one line
-        if mark is not None and is_tab_at(text, mark.line, mark.column):
-            reason = TAB_REASON
-        raise LoadError(
-            [Problem(display, "", f"invalid YAML: {reason}", None if mark is None else mark.line + 1)]
-        ) from None
+        raw = read_source(path, display).data
+    except FileReadError as error:
+        raise LoadError([error.problem]) from None
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise LoadError([Problem(display, "", f"the config file must be a mapping of settings (auth, "
                                  f"tenant_header, ...), not {_kind(raw)}")])

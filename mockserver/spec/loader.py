@@ -23,9 +23,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.foundation.documents import (
+    DOCUMENT_SUFFIXES,
+    FileReadError,
+    LineFinder,
+    SourceFile,
+    read_source,
+)
 from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
-from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import Locate, base_path, index_operations
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
