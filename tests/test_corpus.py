@@ -16,8 +16,8 @@ Checks left out, each where its premise does not hold for a mock:
   204): schemathesis expects one of `produces` even on an answer that has no body.
 
 Negative cases that are valid as sent are discarded: an array header sent empty, a JSON body whose only
-fault is an integral float for an integer, and an XML body that reads as valid (see `_array_header_sent_empty`,
-`_json_body_valid_as_read`, `_xml_body_valid_as_read`).
+fault is an integral float for an integer, and an XML body that reads as valid (see
+`_array_header_sent_empty`, `_json_body_valid_as_read`, `_xml_body_valid_as_read`).
 """
 
 from __future__ import annotations

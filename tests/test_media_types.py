@@ -30,7 +30,7 @@ def _media_type(response: object) -> str:
     return response.headers["content-type"].split(";")[0]  # type: ignore[attr-defined]
 
 
-# --- XML ------------------------------------------------------------------------------------------------------
+# --- XML ----------------------------------------------------------------------------------------------------
 
 
 def test_a_generated_xml_answer_follows_the_xml_object() -> None:
@@ -108,7 +108,7 @@ def test_an_invalid_xml_request_body_gets_the_documented_400_as_xml(body: str) -
     assert (error.tag, error.findtext("status")) == ("error", "400")
 
 
-# --- text media types ----------------------------------------------------------------------------------------
+# --- text media types ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,9 @@ def test_an_invalid_xml_request_body_gets_the_documented_400_as_xml(body: str) -
         pytest.param("/export", "text/csv", "id,name\n1,Ada\n2,Grace\n", id="media-example-first"),
     ],
 )
-def test_a_text_answer_uses_what_its_schema_shows_before_generating(path: str, media_type: str, text: str) -> None:
+def test_a_text_answer_uses_what_its_schema_shows_before_generating(
+    path: str, media_type: str, text: str
+) -> None:
     with _client("text_media") as client:
         response = client.get(path)
     assert response.status_code == 200
@@ -143,13 +145,14 @@ def test_an_object_documented_as_text_is_sent_as_json_text_and_check_notes_it(
     assert "text/plain with an object schema: the mock sends it as JSON text" in note
 
 
-# --- negotiation ---------------------------------------------------------------------------------------------
+# --- negotiation --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("path", "accept", "media_type"),
     [
-        pytest.param("/articles/1", "application/vnd.api+json", "application/vnd.api+json", id="exact-suffixed"),
+        pytest.param("/articles/1", "application/vnd.api+json", "application/vnd.api+json",
+                     id="exact-suffixed"),
         pytest.param("/articles/1", "application/json", "application/json", id="exact-plain"),
         pytest.param("/articles/1", "application/*, application/vnd.api+json", "application/vnd.api+json",
                      id="exact-beats-wildcard"),
@@ -198,7 +201,7 @@ def test_an_error_example_named_for_another_status_leaves_the_validation_answer(
     assert response.headers["x-mock-source"] == "validation"
 
 
-# --- generated bodies ----------------------------------------------------------------------------------------
+# --- generated bodies ---------------------------------------------------------------------------------------
 
 
 def test_a_schema_with_properties_and_no_type_is_generated_as_an_object() -> None:
@@ -233,7 +236,8 @@ def test_a_digest_challenge_has_a_realm_and_a_nonce() -> None:
     ("path", "challenges"),
     [
         pytest.param("/reports", ['Bearer realm="mockserver"'], id="bearer"),
-        pytest.param("/admin/settings", ['Basic realm="mockserver"', 'Bearer realm="mockserver"'], id="basic-or-oauth2"),
+        pytest.param("/admin/settings", ['Basic realm="mockserver"', 'Bearer realm="mockserver"'],
+                     id="basic-or-oauth2"),
         pytest.param("/exports", ['ApiKey realm="mockserver", name="api_key", in="query"'], id="api-key"),
     ],
 )
