@@ -218,6 +218,7 @@ def test_a_generated_error_body_carries_its_status() -> None:
         conflict = client.get("/gadgets/3", headers={**DIGEST, "Prefer": "code=409"})
     assert unauthorized.status_code == 401
     assert unauthorized.json()["status"] == 401
+    assert unauthorized.json()["title"] == "Unauthorized"  # a problem's title is its status' phrase
     assert (unavailable.status_code, unavailable.json()["error"]["code"]) == (503, 503)
     assert (conflict.status_code, conflict.json()["error"]["code"]) == (409, 409)
 

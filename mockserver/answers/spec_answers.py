@@ -128,19 +128,20 @@ class SpecAnswers:
                 if sent is not _INVALID:
                     source = f"example:{name}"
                     return Answer(status, sent, media.media_type, source, headers, response_key=key)
-            found = self._schema_example(operation, key, media)
-            if found is not _NONE:
-                return Answer(status, found, media.media_type, "example:schema", headers, response_key=key)
         # Error bodies carry their status in integer `status`/`code` fields.
         status_code = status if status >= 400 else None
         if is_json(media.media_type):  # the bytes to send
             body = self.generator.generate_json(operation, key, media.media_type, request, seed=seed,
                                                 status_code=status_code)
-        else:
-            value = self.generator.generate(operation, key, media.media_type, request, seed=seed,
-                                            status_code=status_code)
-            body = self.as_sent(media, value)
-        return Answer(status, body, media.media_type, "generated", headers, response_key=key)
+            return Answer(status, body, media.media_type, "generated", headers, response_key=key)
+        if use_examples:
+            found = self._schema_example(operation, key, media)
+            if found is not _NONE:
+                return Answer(status, found, media.media_type, "example:schema", headers, response_key=key)
+        value = self.generator.generate(operation, key, media.media_type, request, seed=seed,
+                                        status_code=status_code)
+        return Answer(status, self.as_sent(media, value), media.media_type, "generated", headers,
+                      response_key=key)
 
     def failure_example(self, operation: Operation, preferences: Preferences) -> Answer | None:
         """For a request that failed validation, the documented error example the client names

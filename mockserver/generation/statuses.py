@@ -1,7 +1,9 @@
-"""Error bodies that agree with their status: the integer `status` or `code` of a 401 body says 401."""
+"""Error bodies that agree with their status: the integer `status` or `code` of a 401 body says 401, and a
+problem document's `title` is the status' phrase (RFC 9457 for `about:blank` problems)."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from mockserver.spec.model import Validator
@@ -12,11 +14,15 @@ _DEPTH = 2  # the body itself and the objects it holds (`{"error": {"code": 401,
 
 
 def with_status(body: Any, status: int, validator: Validator) -> Any:
-    """`body` with each integer status field set to `status`, when the body stays valid; else `body`."""
+    """`body` with each integer status field set to `status` (and a problem's `title` to its phrase), when
+    the body stays valid; else `body`."""
     pinned = _pinned(body, status, _DEPTH)
-    if pinned is body or not validator.is_valid(pinned):
-        return body
-    return pinned
+    for candidate in (_titled(pinned, status), pinned):
+        if candidate is body:
+            return body
+        if validator.is_valid(candidate):
+            return candidate
+    return body
 
 
 def _pinned(value: Any, status: int, depth: int) -> Any:
@@ -32,3 +38,14 @@ def _pinned(value: Any, status: int, depth: int) -> Any:
             if inner is not item:
                 changed[key] = inner
     return {**value, **changed} if changed else value
+
+
+def _titled(body: Any, status: int) -> Any:
+    """A problem document (a top-level integer `status`) with its string `title` the status' phrase."""
+    if not isinstance(body, dict) or body.get("status") != status or not isinstance(body.get("title"), str):
+        return body
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status Python has no phrase for
+        return body
+    return {**body, "title": phrase}
