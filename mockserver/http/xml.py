@@ -30,6 +30,7 @@ _NOT_XML_TEXT = "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _INTEGER = re.compile(r"[+-]?\d{1,4000}")
 _MAX_REF_CHAIN = 32
 _MAX_VIEW_DEPTH = 8  # allOf/anyOf/oneOf nesting looked into for properties and types
+MAX_DEPTH = 200  # elements nested deeper than this: a request body is refused (reading recurses)
 
 
 class XmlError(ValueError):
@@ -195,8 +196,10 @@ class XmlCodec:
             raise XmlError(f"not a well-formed XML document: {error}") from None
         except DefusedXmlException:
             raise XmlError("XML with a document type declaration or entities is not accepted") from None
-        except ValueError as error:  # e.g. a text encoding Python does not know
+        except (ValueError, LookupError) as error:  # e.g. a text encoding Python does not know
             raise XmlError(f"not a readable XML document: {error}") from None
+        if _deeper_than(root, MAX_DEPTH):
+            raise XmlError(f"the XML document nests elements more than {MAX_DEPTH} deep")
         view = self.view(schema)
         if "array" in view.types and "object" not in view.types:
             return [self._value(child, view.items) for child in root]
@@ -413,6 +416,16 @@ def _scalar(text: str, types: frozenset[str]) -> Any:
     if "null" in types and stripped in ("", "null"):
         return None
     return text
+
+
+def _deeper_than(root: Element, limit: int) -> bool:
+    pending = [(root, 1)]
+    while pending:
+        element, depth = pending.pop()
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in element)
+    return False
 
 
 def _untyped(element: Element) -> Any:
