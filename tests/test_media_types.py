@@ -97,7 +97,7 @@ def test_an_xml_request_body_is_read_as_the_xml_object_describes_and_validated()
         pytest.param('<pet id="5"><name>Tom</pet>', id="not-well-formed"),
         pytest.param('<!DOCTYPE pet [<!ENTITY n "Tom">]><pet id="5"><name>&n;</name></pet>', id="entities"),
         pytest.param('<pet id="5"><name>Tom</name>' + "<x>" * 5000 + "</x>" * 5000 + "</pet>", id="deep"),
-        pytest.param('<?xml version="1.0" encoding="nope"?><pet id="5"><name>Tom</name></pet>', id="encoding"),
+        pytest.param('<?xml version="1.0" encoding="nope"?><pet id="5"><name>T</name></pet>', id="encoding"),
     ],
 )
 def test_an_invalid_xml_request_body_gets_the_documented_400_as_xml(body: str) -> None:
