@@ -489,7 +489,8 @@ def _xml_body_valid_as_read(case: Any) -> bool:
     if negative != {ParameterLocation.BODY} or body is None:
         return False
     sent = case.as_transport_kwargs().get("data")
-    schema = case.operation.definition.raw["requestBody"]["content"][case.media_type].get("schema")
+    content = (case.operation.definition.raw.get("requestBody") or {}).get("content") or {}
+    schema = (content.get(case.media_type) or {}).get("schema")
     try:
         value = XmlCodec(case.operation.schema.raw_schema).read(sent, schema)
         return bool(body.is_valid(value))
