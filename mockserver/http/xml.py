@@ -163,9 +163,13 @@ class XmlCodec:
         tag = _qualified(name, options, bound, declarations)
         inner = bound + [prefix for prefix in declarations if prefix]
         written = [f"{_declaration(prefix)}={quoteattr(uri)}" for prefix, uri in declarations.items()]
+        seen: set[str] = set()
         for attribute, attribute_options, attribute_value in attributes:
             own: dict[str, str] = {}
             qualified = _qualified(attribute, attribute_options, inner, own, attribute=True)
+            if qualified in seen or qualified == "xmlns":  # an attribute is written once
+                continue
+            seen.add(qualified)
             written += [f"{_declaration(prefix)}={quoteattr(uri)}" for prefix, uri in own.items()
                         if prefix not in inner]
             inner += [prefix for prefix in own if prefix]
@@ -225,18 +229,18 @@ class XmlCodec:
     def _object_value(self, element: Element, view: _View) -> Any:
         attributes: dict[str, tuple[str, Any]] = {}
         elements: dict[str, tuple[str, Any, str]] = {}  # XML name -> (property, schema, how it is written)
-        for key, schema in view.properties.items():
+        for key, schema in view.properties.items():  # the first property of a name has it, as when written
             described = self.view(schema)
             if described.attribute:
-                attributes[xml_name(described.name(key))] = (key, schema)
+                attributes.setdefault(xml_name(described.name(key)), (key, schema))
             elif "array" in described.types and described.wrapped:
-                elements[xml_name(described.name(key))] = (key, schema, "wrapped")
+                elements.setdefault(xml_name(described.name(key)), (key, schema, "wrapped"))
             elif "array" in described.types and "object" not in described.types:
                 items = self.view(described.items)
-                for name in {key, described.name(key), items.name(key)}:
-                    elements[xml_name(name)] = (key, schema, "items")
+                for name in (items.name(key), key, described.name(key)):
+                    elements.setdefault(xml_name(name), (key, schema, "items"))
             else:
-                elements[xml_name(described.name(key))] = (key, schema, "value")
+                elements.setdefault(xml_name(described.name(key)), (key, schema, "value"))
         result: dict[str, Any] = {}
         for name, text in element.attrib.items():
             found = attributes.get(_local(name))
