@@ -75,8 +75,6 @@ def body_kind(media_type: str) -> str:
     main, _, sub = media_type.partition("/")
     if sub == "json" or sub.endswith("+json"):
         return "json"
-    if is_xml(media_type):
-        return "xml"
     if media_type in (FORM, MULTIPART):
         return "form"
     return "text" if main == "text" else "bytes"
@@ -107,7 +105,7 @@ class BodyValidator:
             return unsupported_media_type(content_type, self._documented)
         if kind == "json":
             return _parse_json(key, body)
-        if kind == "xml":
+        if is_xml(key) and is_xml(content_type):  # documented as XML, not only accepted by a wildcard
             return self._parse_xml(key, body)
         if kind == "form":
             return _parse_form(key, body, content_type)
