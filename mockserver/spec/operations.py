@@ -8,7 +8,7 @@ from typing import Any
 
 from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Operation
-from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
+from mockserver.spec.pointers import fragment_pointer, resolve
 
 _MAX_REF_CHAIN = 32
 
@@ -77,7 +77,7 @@ def _structured_type(schema: Any, document: Mapping[str, Any]) -> str | None:
         if not isinstance(ref, str) or not ref.startswith("#"):
             break
         schema = resolve(document, fragment_pointer(ref[1:]))
-    if not isinstance(schema, dict) or schema is MISSING:
+    if not isinstance(schema, dict):  # also a dangling reference (MISSING)
         return None
     declared = schema.get("type")
     if declared is None and "properties" in schema:
