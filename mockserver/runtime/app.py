@@ -204,8 +204,10 @@ class MockApp:
             return mock_error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
         request = RequestData(path_params, query, headers, cookies, body, headers.get("content-type"))
         outcome = runtime.validator.validate(request)
-        if isinstance(outcome, list):  # the errors found
-            return runtime.failures.render(outcome)
+        if isinstance(outcome, list):  # the errors found (or the documented error example the client names)
+            preferences = parse_preferences(headers.get("prefer"), query)
+            named = self.spec_answers.failure_example(operation, preferences)
+            return named or runtime.failures.render(outcome)
         context = AnswerContext(  # positional: keyword arguments cost more, per request
             operation, outcome, parse_preferences(headers.get("prefer"), query), headers.get("accept"),
             headers.get(SCENARIO_HEADER) or self.state.scenario, headers, runtime.behaviour_headers,
