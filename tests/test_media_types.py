@@ -51,6 +51,19 @@ def test_a_generated_xml_answer_follows_the_xml_object() -> None:
         assert all(url.text.startswith("https://") for url in pet.findall("photoUrl"))  # unwrapped items
 
 
+def test_a_named_fixture_under_xml_is_written_with_the_xml_object(tmp_path: Path) -> None:
+    (tmp_path / "pets.yaml").write_text(
+        "responses:\n"
+        "  - {name: rex, operation: getPet, match: {path: {petId: 9}},\n"
+        "     response: {status: 200, body: {id: 9, name: Rex, tags: [good, loud]}}}\n")
+    with TestClient(create_app(CORPUS / "xml_bodies.yaml", tmp_path)) as client:
+        response = client.get("/store/pets/9")
+    assert response.headers["x-mock-source"] == "fixture:rex"
+    pet = ET.fromstring(response.content)
+    assert (pet.tag, pet.attrib["id"], pet.findtext("name")) == ("pet", "9", "Rex")  # `id` is an attribute
+    assert [tag.text for tag in pet.find("tags") or ()] == ["good", "loud"]
+
+
 def test_xml_names_carry_their_prefix_and_namespace() -> None:
     with _client("xml_bodies") as client:
         response = client.get("/store/owners/4")
