@@ -12,12 +12,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import orjson
 
 from mockserver.http.answer import Answer
-from mockserver.http.encoding import encode_body
 
 DEFAULT_JOURNAL_SIZE = 1000
 DEFAULT_BODY_LIMIT = 64 * 1024  # bytes of each request body kept
@@ -127,14 +127,12 @@ class Journal:
 
 def entry_bytes(exchange: Exchange) -> int:
     """About what keeping `exchange` costs: its request body and headers, and its answer's body."""
-    headers = sum(len(name) + len(value) for name, value in exchange.raw_headers)
+    headers = sum(map(len, chain.from_iterable(exchange.raw_headers)))  # in C: this runs per request
     return ENTRY_OVERHEAD + len(exchange.body) + headers + answer_bytes(exchange.answer)
 
 
 def answer_bytes(answer: Answer) -> int:
+    """What an answer's body adds: its bytes or text. A body given as data is the fixture's, example's or
+    override's own object, shared by every answer that sends it: keeping the answer copies nothing."""
     body = answer.body
-    if body is None:
-        return 0
-    if isinstance(body, bytes | str):
-        return len(body)
-    return len(encode_body(body, answer.media_type))
+    return len(body) if isinstance(body, bytes | str) else 0
