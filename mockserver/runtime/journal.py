@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from mockserver.http.answer import Answer
+from mockserver.http.encoding import encode_body
 
 DEFAULT_JOURNAL_SIZE = 1000
 DEFAULT_BODY_LIMIT = 64 * 1024  # bytes of each request body kept
@@ -132,7 +133,9 @@ def entry_bytes(exchange: Exchange) -> int:
 
 
 def answer_bytes(answer: Answer) -> int:
-    """What an answer's body adds: its bytes or text. A body given as data is the fixture's, example's or
-    override's own object, shared by every answer that sends it: keeping the answer copies nothing."""
     body = answer.body
-    return len(body) if isinstance(body, bytes | str) else 0
+    if body is None:
+        return 0
+    if isinstance(body, bytes | str):
+        return len(body)
+    return len(encode_body(body, answer.media_type))
