@@ -1,4 +1,5 @@
-"""The records every session starts with: a dataset's, when a binding names the collection, else generated.
+"""The records every session starts with: a dataset's, when a binding names the collection, else those of
+the spec's example of the list answer, else generated.
 
 Generated records are a deterministic number per collection (10 unless configured), drawn with the seed
 from the record schema, with ids 1, 2, 3... for integer ids and UUIDs derived from the seed for UUID ids;
@@ -64,14 +65,21 @@ class InitialRecords:
                 return (Bound(dataset, binding, tenant) if known else None), known
         return None, True
 
-    def records(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],
-                bound: Bound | None) -> dict[str, Record]:
-        """The collection's initial records in this scope, by id text, in order."""
+    def records(self, resource: Resource, scope: Scope, parents: Mapping[str, Any], bound: Bound | None,
+                examples: list[Record] | None) -> dict[str, Record]:
+        """The collection's initial records in this scope, by id text, in order: the dataset's when bound,
+        else `examples` (the records of the spec's example list), else generated ones."""
         key = (resource.name, scope, id(bound.binding) if bound is not None else None)
         found = self._cache.get(key)
         if found is None:
-            listed = self._bound_records(resource, parents, bound) if bound is not None else \
-                self._generated(resource, scope, parents)
+            if bound is not None:
+                listed = self._bound_records(resource, parents, bound)
+            elif examples is not None:
+                listed = [copy.deepcopy(record) for record in examples]
+                for record in listed:
+                    fill_parents(record, resource, parents, scope[0] if scope else "", self.tenant_field)
+            else:
+                listed = self._generated(resource, scope, parents)
             found = {}
             for record in listed:
                 found.setdefault(id_text(record.get(resource.id_field)), record)

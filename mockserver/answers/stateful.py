@@ -124,6 +124,8 @@ class StatefulAnswers:
         self.initial = InitialRecords(generator, sets, config.tenant_field)
         self._roles = inference.roles()
         self._list_plans: dict[str, _ListPlan] = {}
+        self._examples: dict[str, list[Record] | None] = {}  # by resource: see _example_records
+        self._served_examples: dict[tuple[str, str, str], Any] = {}  # see _example
         self._handlers = {Role.LIST: self._list, Role.CREATE: self._create, Role.GET: self._get,
                           Role.REPLACE: self._replace, Role.UPDATE: self._update, Role.DELETE: self._delete}
 
@@ -172,7 +174,7 @@ class StatefulAnswers:
             entry: dict[str, Any] = {"item": resource.item, "id_field": resource.id_field, "changes": changes}
             if not resource.parent_params and self.tenant_header is None:
                 bound, _ = self.initial.bound(resource, None, None)
-                initial = self.initial.records(resource, ("",), {}, bound)
+                initial = self.initial.records(resource, ("",), {}, bound, self._example_records(resource))
                 entry["records"] = overlay(initial, scopes.get(("",), {}))
             resources[resource.name] = entry
         return {"session": session, "version": self.store.version(session), "resources": resources}
@@ -181,9 +183,9 @@ class StatefulAnswers:
 
     def _list(self, req: _Request) -> Answer | None:
         changes = self.store.changes(req.session, req.resource.name, req.scope)
+        if not changes and (req.bound is not None or self._example_records(req.resource) is not None):
+            return None  # unchanged, from the dataset or the spec's example: answered as it always was
         if req.bound is not None:
-            if not changes:
-                return None  # unchanged: the dataset answers as it always has
             return self._bound_list(req, self._current(req, changes))
         query = req.ctx.request.query
         plan = self._list_plan(req)
@@ -202,7 +204,7 @@ class StatefulAnswers:
                  is not None]
         body: Any = items
         if slot.path:
-            envelope = self.bodies.place(self._generated(req, media), slot, items)
+            envelope = self.bodies.place(self._base(req, media), slot, items)
             page = query.get(plan.paging.page.name) if plan.paging.page is not None else None
             body = self.bodies.paginated(envelope, media.schema_pointer, window, page)
         if not self.bodies.is_valid(body, media.schema_pointer):
@@ -231,6 +233,8 @@ class StatefulAnswers:
         if change is MISSING and bound_item:
             return None  # a bound item the session did not change: the dataset answers it
         record = change if change is not MISSING else self._initial(req).get(id_key, MISSING)
+        if change is MISSING and record is not MISSING and self._has_example(req):
+            return None  # a record the session did not change, whose answer the spec exemplifies
         if isinstance(record, Missing):
             return self._not_found(req, id_key) if self.strict_ids else None
         if record is None:
@@ -317,7 +321,38 @@ class StatefulAnswers:
     # -- records -------------------------------------------------------------------------------
 
     def _initial(self, req: _Request) -> dict[str, Record]:
-        return self.initial.records(req.resource, req.scope, req.parents, req.bound)
+        examples = self._example_records(req.resource)
+        return self.initial.records(req.resource, req.scope, req.parents, req.bound, examples)
+
+    def _example_records(self, resource: Resource) -> list[Record] | None:
+        """The records of the example the spec gives for the list answer (None without one)."""
+        if resource.name not in self._examples:
+            found = None
+            operation = resource.operations.get(Role.LIST)
+            key = default_response_key(operation) if operation is not None else None
+            media = json_media(operation, key) if operation is not None else None
+            if operation is not None and media is not None and resource.list_slot is not None:
+                listed = _at(self._example(operation, media), resource.list_slot.path)
+                if isinstance(listed, list) and listed and all(
+                        isinstance(one, dict) and one.get(resource.id_field) is not None for one in listed):
+                    found = listed
+            self._examples[resource.name] = found
+        return self._examples[resource.name]
+
+    def _example(self, operation: Operation, media: MediaType) -> Any:
+        """The example the spec answers would serve for this media type (its first valid one), or None."""
+        if self.spec_answers.always_generate or not media.examples or media.schema_pointer is None:
+            return None
+        key = (operation.key, media.media_type, media.schema_pointer)
+        if key not in self._served_examples:
+            validator = self.spec.validator(media.schema_pointer)
+            valid = (value for value in media.examples.values() if validator.is_valid(value))
+            self._served_examples[key] = next(valid, None)
+        return self._served_examples[key]
+
+    def _has_example(self, req: _Request) -> bool:
+        media = self._json_media(req)
+        return media is not None and self._example(req.operation, media) is not None
 
     def _find(self, req: _Request, id_key: str) -> Record | Missing | None:
         """The record as the session has it: changed, initial, or MISSING (never created nor listed)."""
@@ -440,7 +475,7 @@ class StatefulAnswers:
         shown = self.bodies.shaped(record, slot.pointer, self._record_key(req, record))
         if shown is None:
             return self._spec_answer(req, headers)
-        body = self.bodies.place(self._generated(req, media) if slot.path else None, slot, shown)
+        body = self.bodies.place(self._base(req, media) if slot.path else None, slot, shown)
         if not self.bodies.is_valid(body, media.schema_pointer):
             return self._spec_answer(req, headers)
         return Answer(req.status, body, media.media_type, SOURCE, headers, response_key=req.key)
@@ -454,7 +489,11 @@ class StatefulAnswers:
         answer.headers.update(headers if headers is not None else self._headers(req, None))
         return answer
 
-    def _generated(self, req: _Request, media: MediaType) -> Any:
+    def _base(self, req: _Request, media: MediaType) -> Any:
+        """The body records are put into: the spec's example, else a generated one."""
+        example = self._example(req.operation, media)
+        if example is not None:
+            return example
         return self.generator.generate(req.operation, req.key, media.media_type, req.ctx.generation)
 
     def _headers(self, req: _Request, record: Record | None) -> dict[str, str]:
