@@ -23,7 +23,6 @@ from mockserver.datasets.predicates import text
 from mockserver.generation import ResponseGenerator
 from mockserver.resources.inference import Resource, Role
 from mockserver.resources.records import id_text, numbered_id, plain_value
-from mockserver.resources.schemas import matching_property
 from mockserver.resources.store import Record, Scope
 
 CACHED_COLLECTIONS = 512
@@ -123,8 +122,8 @@ def fill_parents(record: Record, resource: Resource, parents: Mapping[str, Any],
                  tenant_field: str | None, link: str | None = None) -> None:
     """Set the fields naming the record's parents (`userId` of `/users/{userId}/repos`) and its tenant."""
     for name, value in parents.items():
-        field = matching_property(resource.record, name)
-        if field is not None and field != resource.id_field:
+        field = resource.parent_fields.get(name)
+        if field is not None:
             record[field] = plain_value(value, resource.record.properties[field].schema)
         if link is not None and link != field:
             prop = resource.record.properties.get(link)

@@ -1,7 +1,8 @@
 """Records in documented bodies: a record shaped by a response schema, a page of them in a list envelope.
 
 A stored record holds what clients sent (write-only fields included); an answer shows it as the response
-schema has it: write-only fields left out (at any depth), unknown fields left out of closed objects, and
+schema has it: write-only fields left out (at any depth), fields the schema does not declare left out
+(unless it explicitly welcomes others, as a real server answers with its response model), and
 what the schema requires but the record lacks taken from a body generated for that schema, so that every
 answer stays valid. A list envelope is the generated body of the operation with the page of records in
 its list field and its pagination fields (`total`, `count`, `limit`, `has_more`, `next_cursor`...) told
@@ -57,8 +58,7 @@ class RecordBodies:
         return self._repaired(shown, pointer, key)
 
     def _strip(self, value: Any, pointer: str, depth: int) -> Any:
-        """`value` without write-only properties (and unknown ones where the schema is closed), in the
-        schema's order."""
+        """`value` with the properties the schema declares, write-only ones left out, in its order."""
         if depth > _MAX_DEPTH:
             return value
         if isinstance(value, dict):
@@ -67,7 +67,7 @@ class RecordBodies:
                 return value
             shown = {name: self._strip(value[name], prop.pointer, depth + 1)
                      for name, prop in view.properties.items() if name in value and not prop.write_only}
-            if not view.closed:  # the schema's order first, then what else the record holds
+            if view.open and not view.closed:  # the schema's order first, then what else it welcomes
                 shown.update((name, item) for name, item in value.items() if name not in view.properties)
             return shown
         if isinstance(value, list):

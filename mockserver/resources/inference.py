@@ -78,6 +78,7 @@ class Resource:
     record: ObjectView  # the schema of a record
     operations: dict[Role, Operation] = field(default_factory=dict)
     list_slot: Slot | None = None  # where the list sits in the GET collection answer
+    parent_fields: dict[str, str] = field(default_factory=dict)  # parent parameter -> the field naming it
     initial_records: int = DEFAULT_INITIAL_RECORDS
     why: list[str] = field(default_factory=list)  # how each part was inferred, for `mockserver check`
 
@@ -126,6 +127,11 @@ def infer_resources(spec: Spec, settings: Sequence[ResourceSetting] = (), config
     for operation in spec.operations:
         if "#" not in operation.path:  # operations sharing a route are told apart by their body: not CRUD
             routes.setdefault(operation.path, {})[operation.method] = operation
+    for path in list(routes):  # `/users/` (FastAPI's collections) and `/users/{user_id}` belong together
+        bare = path.rstrip("/")
+        if bare and bare != path and bare in routes:
+            routes[path] = {**routes[bare], **routes[path]}
+            del routes[bare]
     inference = Inference()
     by_collection = _settings(settings, routes, config_file or "mockserver.yaml", inference.problems)
     claimed: set[str] = set()
@@ -167,7 +173,7 @@ def _candidates(routes: dict[str, dict[str, Operation]], settings: dict[str, Res
         if "GET" in methods or "POST" in methods:
             paths[path] = None
         parent, _, last = path.rpartition("/")
-        if _PARAMETER_SEGMENT.match(last) and parent:
+        if _PARAMETER_SEGMENT.match(last) and parent and parent + "/" not in routes:
             paths[parent] = None
     return list(paths)
 
@@ -218,19 +224,38 @@ def _infer(spec: Spec, routes: dict[str, dict[str, Operation]], collection: str,
                                f"(resources: [{{collection: {collection}, id_field: ...}}])")
         return None
     why = [f"id field {id_field!r} ({id_why})", f"records: {record_why}"]
+    parent_params = tuple(_PARAMETERS.findall(collection))
+    parent_fields = _parent_fields(record, parent_params, id_field)
+    why += [f"parent {{{param}}} in {name!r}" for param, name in parent_fields.items()]
     if list_slot is not None:
         where = ".".join(list_slot.path) if list_slot.path else "the body itself"
         why.append(f"list: {where}")
     count = initial_records if setting is None or setting.initial_records is None else setting.initial_records
     ordered = {role: operations[role] for role in _ROLE_ORDER if role in operations}
     return Resource(collection, item if item_methods else None, id_param if item_methods else None,
-                    tuple(_PARAMETERS.findall(collection)), id_field, record, ordered, list_slot, count, why)
+                    parent_params, id_field, record, ordered, list_slot=list_slot, initial_records=count, why=why,
+                    parent_fields=parent_fields)
+
+
+def _parent_fields(view: ObjectView, parent_params: tuple[str, ...], id_field: str) -> dict[str, str]:
+    """The field naming each parent (`userId` -> `userId` or `user_id`); for a single parent not named so,
+    the only other property named like an id (`owner_id`)."""
+    found = {}
+    for param in parent_params:
+        named = matching_property(view, param)
+        if named is not None and named != id_field:
+            found[param] = named
+    if len(parent_params) == 1 and not found:
+        others = [name for name in view.properties if ID_LIKE.search(name) and name != id_field]
+        if len(others) == 1:
+            found[parent_params[0]] = others[0]
+    return found
 
 
 def _item_route(routes: dict[str, dict[str, Operation]], collection: str) -> str | None:
     for path in routes:
         parent, _, last = path.rpartition("/")
-        if parent == collection and _PARAMETER_SEGMENT.match(last):
+        if parent == collection.rstrip("/") and _PARAMETER_SEGMENT.match(last):
             return path
     return None
 
@@ -361,6 +386,8 @@ def _id_field(view: ObjectView, id_param: str | None,
                 and types_of(view.properties[name].schema) & {"string", "integer"}]
     if len(required) == 1:
         return required[0], "the only required property named like an id"
+    if "id" in view.properties and types_of(view.properties["id"].schema) & {"string", "integer"}:
+        return "id", "the property named id"
     if not id_like:
         return None, "no property is named like an id"
     return None, f"several properties are named like an id ({', '.join(id_like)})"

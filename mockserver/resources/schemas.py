@@ -28,12 +28,14 @@ class Property:
 @dataclass
 class ObjectView:
     """The properties an object schema declares (its `allOf` branches merged), the required ones, and
-    whether other properties are refused."""
+    whether other properties are refused (`closed`) or explicitly welcome (`open`: additionalProperties or
+    patternProperties say so)."""
 
     pointer: str
     properties: dict[str, Property] = field(default_factory=dict)
     required: set[str] = field(default_factory=set)
     closed: bool = False
+    open: bool = False
 
     @property
     def read_only(self) -> frozenset[str]:
@@ -128,6 +130,9 @@ def _collect(document: Any, node: Any, pointer: str, view: ObjectView, depth: in
         view.required.update(str(name) for name in required)
     if node.get("additionalProperties") is False or node.get("unevaluatedProperties") is False:
         view.closed = True
+    extra = node.get("additionalProperties")
+    if extra is True or (isinstance(extra, dict) and extra) or node.get("patternProperties"):
+        view.open = True
     branches = node.get("allOf")
     if isinstance(branches, list):
         for index, branch in enumerate(branches):
