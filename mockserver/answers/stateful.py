@@ -76,7 +76,7 @@ SOURCE = "stateful"
 SESSION_HEADER = "x-mock-session"
 MAX_SESSION_NAME = 200
 WARNING_HEADER = "X-Mock-Warning"
-REJECTION_STATUSES = (422, 400, 409)
+REJECTION_STATUSES = (409, 422, 400)  # a patch that cannot apply to the record as it is: a conflict first
 _NEW_ID_ATTEMPTS = 64
 _PARAMETER = re.compile(r"\{([^{}]+)\}")
 
@@ -157,7 +157,29 @@ class StatefulAnswers:
         tenant = id_text(tenant_value.strip()) if tenant_value else ""
         scope = (tenant, *(id_text(value) for value in parents.values()))
         request = _Request(ctx, resource, session, scope, parents, key, status, bound, tenant_value)
+        if resource.parent is not None and self._parent_gone(request, resource.parent, tenant):
+            return self._not_found(request, "/".join(scope[1:]))
         return self._handlers[role](request)
+
+    def _parent_gone(self, req: _Request, parent: Resource, tenant: str) -> bool:
+        """Whether the record the collection belongs to (or one above it) was deleted in the session (or,
+        with strict ids, never existed): then its nested records are gone too."""
+        path = req.ctx.request.path
+        for above in _ancestors(parent):
+            if above.id_param is None:
+                continue
+            scope = (tenant, *(id_text(path.get(name)) for name in above.parent_params))
+            id_key = id_text(path.get(above.id_param))
+            change = self.store.get(req.session, above.name, scope, id_key)
+            if change is None:
+                return True
+            if self.strict_ids and change is MISSING:
+                parents = {name: path.get(name) for name in above.parent_params}
+                bound, _ = self.initial.bound(above, req.ctx.scenario, req.tenant_value)
+                initial = self.initial.records(above, scope, parents, bound, self._example_records(above))
+                if id_key not in initial:
+                    return True
+        return False
 
     def session_state(self, session: str) -> dict[str, Any]:
         """A session's records per resource (the admin API's view): its changes in each scope, and the
@@ -289,8 +311,8 @@ class StatefulAnswers:
             except PatchError as error:
                 return self._rejected(req, f"the JSON Patch cannot be applied: {error}")
         elif isinstance(body, dict):
-            result = merge_patch(current, {name: value for name, value in body.items()
-                                           if name not in resource.record.read_only})
+            patch = {name: value for name, value in body.items() if name not in resource.record.read_only}
+            result = self._kept_valid(resource, current, merge_patch(current, patch), patch)
         else:
             return None
         if not isinstance(result, dict):
@@ -302,9 +324,9 @@ class StatefulAnswers:
                 result.pop(name, None)
         result[resource.id_field] = current.get(resource.id_field, self._path_id(req))
         stamp(result, resource.record, _now(), created=False)
-        problem = self._new_problem(resource, current, result)
-        if problem is not None:
-            return self._rejected(req, f"the patched record is not valid: {problem}")
+        problems = self._new_problems(resource, current, result)
+        if problems:
+            return self._rejected(req, f"the patched record is not valid: {problems[0]}")
         self.store.put(req.session, resource.name, req.scope, id_key, result)
         return self._record_answer(req, result)
 
@@ -430,12 +452,24 @@ class StatefulAnswers:
                 return candidate
         return str(uuid.uuid4())
 
-    def _new_problem(self, resource: Resource, before: Record, after: Record) -> str | None:
-        """A schema violation the change brought into the record (one it already had does not count)."""
+    def _kept_valid(self, resource: Resource, before: Record, after: Record, patch: dict[str, Any]) -> Record:
+        """A merged record whose patched fields that broke it keep their old values (`{"email": null}` on a
+        record that requires an email leaves the email as it was)."""
+        for name in patch:
+            problems = self._new_problems(resource, before, after)
+            if not problems:
+                break
+            reverted = {**after, name: before[name]} if name in before else \
+                {key: value for key, value in after.items() if key != name}
+            if len(self._new_problems(resource, before, reverted)) < len(problems):
+                after = reverted
+        return after
+
+    def _new_problems(self, resource: Resource, before: Record, after: Record) -> list[str]:
+        """The schema violations a change brought into the record (those it already had do not count)."""
         validator = self.spec.validator(resource.record.pointer)
         known = {error.message for error in validator.iter_errors(before)}
-        new = (error.message for error in validator.iter_errors(after) if error.message not in known)
-        return next(new, None)
+        return [error.message for error in validator.iter_errors(after) if error.message not in known]
 
     def _id_key(self, req: _Request) -> str:
         id_param = req.resource.id_param
@@ -529,11 +563,11 @@ class StatefulAnswers:
                           source=SOURCE)
 
     def _rejected(self, req: _Request, message: str) -> Answer:
-        """The documented 422 (else 400, else 409) for a patch that cannot apply, else the mock's own."""
+        """The documented 409 (else 422, else 400) for a patch that cannot apply, else the mock's own."""
         for status in REJECTION_STATUSES:
             if response_key_for(req.operation, status) is not None:
                 return self.spec_answers.documented(req.operation, status, SOURCE)
-        return mock_error(422, message, source=SOURCE)
+        return mock_error(409, message, source=SOURCE)
 
     def _list_plan(self, req: _Request) -> _ListPlan:
         plan = self._list_plans.get(req.operation.key)
@@ -556,6 +590,14 @@ def overlay(initial: dict[str, Record], changes: Changes) -> list[Record]:
             records.append(change)
     records += [change for id_key, change in changes.items() if change is not None and id_key not in initial]
     return records
+
+
+def _ancestors(resource: Resource | None) -> list[Resource]:
+    found = []
+    while resource is not None and resource not in found:
+        found.append(resource)
+        resource = resource.parent
+    return found
 
 
 def _list_field(resource: Resource) -> str | None:

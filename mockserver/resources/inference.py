@@ -79,6 +79,7 @@ class Resource:
     operations: dict[Role, Operation] = field(default_factory=dict)
     list_slot: Slot | None = None  # where the list sits in the GET collection answer
     parent_fields: dict[str, str] = field(default_factory=dict)  # parent parameter -> the field naming it
+    parent: Resource | None = None  # the resource whose item path the collection path extends
     initial_records: int = DEFAULT_INITIAL_RECORDS
     why: list[str] = field(default_factory=list)  # how each part was inferred, for `mockserver check`
 
@@ -144,6 +145,9 @@ def infer_resources(spec: Spec, settings: Sequence[ResourceSetting] = (), config
         if found is not None and not claimed & {op.key for op in found.operations.values()}:
             claimed.update(op.key for op in found.operations.values())
             inference.resources.append(found)
+    items = {resource.item: resource for resource in inference.resources if resource.item is not None}
+    for resource in inference.resources:  # `/users/{userId}/repos` belongs to the user `/users/{userId}`
+        resource.parent = items.get(resource.collection.rstrip("/").rpartition("/")[0])
     return inference
 
 
@@ -233,8 +237,8 @@ def _infer(spec: Spec, routes: dict[str, dict[str, Operation]], collection: str,
     count = initial_records if setting is None or setting.initial_records is None else setting.initial_records
     ordered = {role: operations[role] for role in _ROLE_ORDER if role in operations}
     return Resource(collection, item if item_methods else None, id_param if item_methods else None,
-                    parent_params, id_field, record, ordered, list_slot=list_slot, initial_records=count, why=why,
-                    parent_fields=parent_fields)
+                    parent_params, id_field, record, ordered, list_slot=list_slot, initial_records=count,
+                    why=why, parent_fields=parent_fields)
 
 
 def _parent_fields(view: ObjectView, parent_params: tuple[str, ...], id_field: str) -> dict[str, str]:
