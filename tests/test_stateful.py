@@ -8,6 +8,7 @@ plugin. Requests go to the app in-process (Starlette's test client).
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import create_app
+from mockserver.serving.options import ServeOptions
+from mockserver.serving.stack import build_stack
 
 CORPUS = Path(__file__).parent / "corpus"
 JSON = {"Content-Type": "application/json"}
@@ -120,3 +123,251 @@ def test_create_get_list_update_delete_then_404(flow: Flow) -> None:
     assert client.delete(item).status_code == 404
     assert client.request(flow.update_method, item, json=flow.update,
                           headers=flow.update_headers or None).status_code == 404
+
+
+# --- initial records --------------------------------------------------------------------------------------
+
+
+def test_every_session_starts_with_ten_deterministic_records_each_readable_by_its_id() -> None:
+    client = client_for("crud_petstore")
+    listed = client.get("/pets").json()
+    assert len(listed) == 10
+    assert len({pet["id"] for pet in listed}) == 10
+    for pet in listed:
+        assert client.get(f"/pets/{pet['id']}").json() == pet
+    assert client_for("crud_petstore").get("/pets").json() == listed  # the same after a restart
+    assert client_for("crud_petstore", seed=3).get("/pets").json() != listed
+    orders = client_for("crud_integer_ids").get("/orders", params={"per_page": 100}).json()["results"]
+    assert [order["id"] for order in orders] == list(range(1, 11))
+
+
+def test_the_number_of_initial_records_is_configurable(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    (fixtures / "mockserver.yaml").write_text("resources:\n  - {collection: /pets, initial_records: 3}\n")
+    client = TestClient(create_app(CORPUS / "crud_petstore.yaml", fixtures))
+    assert len(client.get("/pets").json()) == 3
+    assert len(client_for("crud_petstore", initial_records=0).get("/pets").json()) == 0
+
+
+def test_an_id_never_created_is_generated_unless_strict_ids() -> None:
+    lenient = client_for("crud_petstore").get("/pets/pet_zzzzzzzz")
+    assert (lenient.status_code, lenient.headers["x-mock-source"]) == (200, "generated")
+    strict = client_for("crud_petstore", strict_ids=True).get("/pets/pet_zzzzzzzz")
+    assert strict.status_code == 404
+    assert client_for("crud_integer_ids", strict_ids=True).get("/orders/3").status_code == 200  # initial
+
+
+# --- lists: pages, filters, nested collections ------------------------------------------------------------
+
+
+def test_limit_and_offset_page_through_the_records() -> None:
+    client = client_for("crud_petstore")
+    for number in range(15):
+        client.post("/pets", json={"name": f"pet {number}"})
+    everything = client.get("/pets", params={"limit": 50}).json()
+    assert len(everything) == 25
+    pages = [client.get("/pets", params={"limit": 10, "offset": offset}).json() for offset in (0, 10, 20)]
+    assert [len(page) for page in pages] == [10, 10, 5]
+    assert [pet for page in pages for pet in page] == everything
+
+
+def test_page_and_per_page_fill_the_envelope_truthfully() -> None:
+    client = client_for("crud_integer_ids")
+    first = client.get("/orders", params={"per_page": 4}).json()
+    assert (first["total"], first["page"], first["per_page"], len(first["results"])) == (10, 1, 4, 4)
+    third = client.get("/orders", params={"per_page": 4, "page": 3}).json()
+    assert [order["id"] for order in third["results"]] == [9, 10]
+
+
+def test_a_cursor_walks_every_record_once() -> None:
+    client = client_for("crud_uuid_ids")
+    created = [client.post("/accounts", json={"name": f"a{n}", "plan": "pro", "api_key": "k-12345678"}).json()
+               for n in range(3)]
+    seen: list[str] = []
+    query: dict[str, Any] = {"limit": 3}
+    while True:
+        page = client.get("/accounts", params=query).json()
+        seen += [account["id"] for account in page["data"]]
+        if not page["has_more"]:
+            assert page.get("next_cursor") is None
+            break
+        query = {"limit": 3, "cursor": page["next_cursor"]}
+    assert len(seen) == len(set(seen)) == 13
+    assert seen[-3:] == [account["id"] for account in created]
+    unknown = client.get("/accounts", params={"cursor": "not-ours"})
+    assert unknown.status_code == 200 and "x-mock-warning" in unknown.headers
+
+
+def test_query_parameters_named_like_fields_filter_the_list() -> None:
+    client = client_for("crud_patch")
+    client.post("/documents", json={"title": "A", "status": "published"})
+    published = client.get("/documents", params={"status": "published"}).json()["documents"]
+    assert published and all(document["status"] == "published" for document in published)
+    assert {document["title"] for document in published} >= {"A"}
+    everything = client.get("/documents").json()["documents"]
+    assert len(everything) > len(published)
+
+
+def test_nested_collections_are_scoped_to_their_parent_and_go_with_it() -> None:
+    client = client_for("crud_fastapi")
+    item = client.post("/users/1/items/", json={"title": "Mine"}).json()
+    assert item["owner_id"] == 1
+    assert item in client.get("/users/1/items/").json()["items"]
+    assert item not in client.get("/users/2/items/").json()["items"]
+    assert all(listed["owner_id"] == 2 for listed in client.get("/users/2/items/").json()["items"])
+    assert client.delete("/users/1").status_code == 200
+    assert client.get("/users/1/items/").status_code == 404
+    assert client.get(f"/users/1/items/{item['id']}").status_code == 404
+
+
+# --- writes -----------------------------------------------------------------------------------------------
+
+
+def test_create_generates_read_only_fields_and_answers_the_location() -> None:
+    client = client_for("crud_uuid_ids")
+    created = client.post("/accounts", json={"name": "Ada", "plan": "free", "api_key": "k-12345678",
+                                             "id": "00000000-0000-4000-8000-000000000000"})
+    account = created.json()
+    assert account["id"] != "00000000-0000-4000-8000-000000000000"  # read-only: the server's
+    assert account["created_at"] == account["updated_at"]
+    assert created.headers["location"] == f"/accounts/{account['id']}"
+    pet = client_for("crud_petstore").post("/pets", json={"name": "Rex"}).json()
+    assert pet["id"].startswith("pet_") and len(pet["id"]) == 12  # the id's own pattern
+
+
+def test_json_patch_applies_and_a_failing_test_operation_answers_the_documented_409() -> None:
+    client = client_for("crud_patch")
+    body = {"title": "T", "status": "draft", "labels": {"team": "x"}}
+    document = client.post("/documents", json=body).json()
+    url = f"/documents/{document['documentId']}"
+    patch = {"Content-Type": "application/json-patch+json"}
+    applied = client.patch(url, json=[{"op": "test", "path": "/status", "value": "draft"},
+                                      {"op": "replace", "path": "/title", "value": "Final"},
+                                      {"op": "remove", "path": "/labels/team"}], headers=patch)
+    assert applied.status_code == 200, applied.text
+    assert (applied.json()["title"], applied.json()["labels"]) == ("Final", {})
+    refused = client.patch(url, json=[{"op": "test", "path": "/status", "value": "published"}], headers=patch)
+    assert refused.status_code == 409
+    assert client.get(url).json() == applied.json()
+
+
+def test_a_merge_patch_that_would_break_the_record_keeps_the_old_values() -> None:
+    client = client_for("crud_fastapi")
+    user = client.post("/users/", json={"email": "a@example.com", "password": "long enough"}).json()
+    patched = client.patch(f"/users/{user['id']}", json={"email": None, "full_name": "A"}).json()
+    assert (patched["email"], patched["full_name"]) == ("a@example.com", "A")
+
+
+def test_put_on_an_id_never_created_creates_it_and_strict_ids_refuse_it() -> None:
+    client = client_for("crud_integer_ids")
+    assert client.put("/orders/500", json={"customer": "New", "total_cents": 1}).status_code == 200
+    assert client.get("/orders/500").json()["customer"] == "New"
+    strict = client_for("crud_integer_ids", strict_ids=True)
+    assert strict.put("/orders/500", json={"customer": "New", "total_cents": 1}).status_code == 404
+
+
+def test_a_404_the_spec_does_not_document_is_the_mocks_own(tmp_path: Path) -> None:
+    spec = tmp_path / "notes.yaml"
+    spec.write_text(textwrap.dedent("""\
+        openapi: 3.0.3
+        info: {title: notes, version: "1"}
+        paths:
+          /notes:
+            post:
+              requestBody:
+                content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
+              responses:
+                "201": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/N"}}}}
+          /notes/{id}:
+            parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+            get:
+              responses:
+                "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/N"}}}}
+            delete:
+              responses: {"204": {description: gone}}
+        components:
+          schemas:
+            Note: {type: object, properties: {id: {type: integer, readOnly: true}, text: {type: string}}}
+            N: {$ref: "#/components/schemas/Note"}
+        """))
+    client = TestClient(create_app(spec))
+    note = client.post("/notes", json={"text": "hi"}).json()
+    assert client.delete(f"/notes/{note['id']}").status_code == 204
+    gone = client.get(f"/notes/{note['id']}")
+    assert gone.status_code == 404
+    assert "x-mock-error" in gone.headers
+
+
+def test_prefer_code_and_dynamic_step_around_the_records() -> None:
+    client = client_for("crud_petstore")
+    pet = client.post("/pets", json={"name": "Rex"}).json()
+    assert client.get(f"/pets/{pet['id']}", headers={"Prefer": "code=404"}).status_code == 404
+    dynamic = client.get(f"/pets/{pet['id']}", headers={"Prefer": "dynamic=true"})
+    assert dynamic.headers["x-mock-source"] == "generated"
+
+
+# --- sessions, reset, bounds, memo ------------------------------------------------------------------------
+
+
+def test_sessions_never_see_each_others_writes() -> None:
+    client = client_for("crud_petstore")
+    mine = client.post("/pets", json={"name": "Mine"}, headers={"X-Mock-Session": "a"}).json()
+    assert client.get(f"/pets/{mine['id']}", headers={"X-Mock-Session": "a"}).json() == mine
+    assert mine not in client.get("/pets", params={"limit": 50}, headers={"X-Mock-Session": "b"}).json()
+    assert mine not in client.get("/pets", params={"limit": 50}).json()  # the default session
+    assert client.get("/pets", headers={"X-Mock-Session": "x" * 500}).status_code == 400
+
+
+def test_a_read_after_a_write_is_never_an_old_answer() -> None:
+    client = client_for("crud_petstore")
+    for _ in range(3):  # the same request again and again: answered from the memo between writes
+        before = client.get("/pets", params={"limit": 50})
+    pet = client.post("/pets", json={"name": "Fresh"}).json()
+    after = client.get("/pets", params={"limit": 50})
+    assert pet in after.json() and pet not in before.json()
+    client.delete(f"/pets/{pet['id']}")
+    assert client.get("/pets", params={"limit": 50}).json() == before.json()
+    assert client.app.memo  # reads were remembered
+
+
+def test_records_are_bounded_per_resource_and_sessions_by_number() -> None:
+    client = client_for("crud_integer_ids", max_records=5, max_sessions=2, initial_records=0)
+    ids = [client.post("/orders", json={"customer": "c", "total_cents": n}).json()["id"] for n in range(8)]
+    listed = client.get("/orders", params={"per_page": 100}).json()["results"]
+    assert [order["id"] for order in listed] == ids[-5:]  # the oldest went first
+    for session in ("s1", "s2", "s3"):
+        order = {"customer": session, "total_cents": 1}
+        client.post("/orders", json=order, headers={"X-Mock-Session": session})
+    assert client.app.state.records.sessions() == ["s2", "s3"]
+    assert client.get("/orders", headers={"X-Mock-Session": "s1"}).json()["total"] == 0
+
+
+def test_the_admin_api_shows_a_sessions_records_masked_and_resets_one_session_or_all(tmp_path: Path) -> None:
+    stack = build_stack(ServeOptions(CORPUS / "crud_uuid_ids.yaml", None, log_format=None))
+    client = TestClient(stack.asgi, base_url="http://127.0.0.1:4010")
+    body = {"name": "Ada", "plan": "free", "api_key": "k-secret-1"}
+    created = client.post("/accounts", json=body, headers={"X-Mock-Session": "s"}).json()
+    client.post("/accounts", json=body)
+    state = client.get("/__mock__/state", params={"session": "s"}).json()
+    assert state["session"] == "s" and set(state["sessions"]) == {"s", "default"}
+    [change] = state["resources"]["/accounts"]["changes"]
+    [record] = change["records"]
+    assert record["id"] == created["id"]
+    assert record["api_key"] == "***"
+    assert "k-secret-1" not in client.get("/__mock__/state", params={"session": "s"}).text
+    assert len(state["resources"]["/accounts"]["records"]) == 11
+    assert client.post("/__mock__/reset", json={"session": "s"}, headers=JSON).json()["session"] == "s"
+    assert client.get("/__mock__/state", params={"session": "s"}).json()["sessions"] == ["default"]
+    client.post("/__mock__/reset", json={}, headers=JSON)
+    assert client.get("/__mock__/state").json()["sessions"] == []
+
+
+def test_stateless_answers_as_before() -> None:
+    client = client_for("crud_petstore", stateful=False)
+    pet = client.post("/pets", json={"name": "Rex"})
+    assert pet.headers["x-mock-source"] != "stateful"
+    assert client.get(f"/pets/{pet.json()['id']}").headers["x-mock-source"] == "generated"
+    stack = build_stack(ServeOptions(CORPUS / "crud_petstore.yaml", None, log_format=None, stateful=False))
+    admin = TestClient(stack.asgi, base_url="http://127.0.0.1:4010")
+    assert admin.get("/__mock__/state").json()["stateful"] is False
