@@ -276,20 +276,19 @@ def test_a_404_the_spec_does_not_document_is_the_mocks_own(tmp_path: Path) -> No
           /notes:
             post:
               requestBody:
-                content: {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
+                content: &note {application/json: {schema: {$ref: "#/components/schemas/Note"}}}
               responses:
-                "201": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/N"}}}}
+                "201": {description: ok, content: *note}
           /notes/{id}:
             parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
             get:
               responses:
-                "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/N"}}}}
+                "200": {description: ok, content: *note}
             delete:
               responses: {"204": {description: gone}}
         components:
           schemas:
             Note: {type: object, properties: {id: {type: integer, readOnly: true}, text: {type: string}}}
-            N: {$ref: "#/components/schemas/Note"}
         """))
     client = TestClient(create_app(spec))
     note = client.post("/notes", json={"text": "hi"}).json()
