@@ -17,6 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import create_app
+from mockserver.cli import main
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.stack import build_stack
 
@@ -370,3 +371,80 @@ def test_stateless_answers_as_before() -> None:
     stack = build_stack(ServeOptions(CORPUS / "crud_petstore.yaml", None, log_format=None, stateful=False))
     admin = TestClient(stack.asgi, base_url="http://127.0.0.1:4010")
     assert admin.get("/__mock__/state").json()["stateful"] is False
+
+
+# --- datasets, the config file, check, the pytest plugin --------------------------------------------------
+
+PET_DATASET = """\
+collections:
+  pets:
+    records:
+      - {id: pet_aaaaaaa1, name: Biscuit, tag: dog}
+      - {id: pet_aaaaaaa2, name: Mittens, tag: cat}
+bindings:
+  - operation: listPets
+    collection: pets
+    filters: {tag: {field: tag}}
+    order_by: [name]
+    body: {$records: true}
+"""
+
+
+def test_a_dataset_binding_gives_the_initial_records_and_keeps_answering_the_list(tmp_path: Path) -> None:
+    (tmp_path / "pets.yaml").write_text(PET_DATASET)
+    client = TestClient(create_app(CORPUS / "crud_petstore.yaml", tmp_path))
+    before = client.get("/pets")
+    assert before.headers["x-mock-source"] == "dataset"  # unchanged: exactly as before
+    assert client.get("/pets/pet_aaaaaaa2").json()["name"] == "Mittens"
+    apollo = client.post("/pets", json={"name": "Apollo", "tag": "dog"}).json()
+    client.delete("/pets/pet_aaaaaaa2")
+    after = client.get("/pets").json()
+    assert [pet["name"] for pet in after] == ["Apollo", "Biscuit"]  # the binding's order
+    assert [pet["name"] for pet in client.get("/pets", params={"tag": "cat"}).json()] == []
+    assert after[0] == apollo
+    assert client.get("/pets", headers={"X-Mock-Session": "other"}).json() == before.json()
+
+
+def test_the_config_file_names_what_inference_cannot_and_check_prints_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = CORPUS / "nullable_30.yaml"  # /profiles/{id} answers a profile without any id-like property
+    assert main(["check", str(spec)]) == 0
+    assert "not inferred: /profiles: no property is named like an id" in capsys.readouterr().out
+    config = tmp_path / "fixtures" / "mockserver.yaml"
+    config.parent.mkdir()
+    config.write_text("resources:\n  - {collection: /profiles, id_field: name}\n")
+    assert main(["check", str(spec), "--fixtures", str(config.parent)]) == 0
+    inferred = capsys.readouterr().out
+    assert "resource /profiles: item /profiles/{id}; id field 'name' (the config file)" in inferred
+    config.write_text("resources:\n  - {collection: /pets, stateful: false}\n  - {collection: /crud_pets}\n")
+    assert main(["check", str(CORPUS / "crud_petstore.yaml"), "--fixtures", str(config.parent)]) == 2
+    assert "mockserver.yaml: /resources/1/collection: the spec has no path /crud_pets" in \
+        capsys.readouterr().err
+    config.write_text("resources:\n  - {collection: /pets, stateful: false}\n")
+    assert main(["check", str(CORPUS / "crud_petstore.yaml"), "--fixtures", str(config.parent)]) == 0
+    assert "not stateful: /pets (the config file says so)" in capsys.readouterr().out
+    assert main(["check", str(CORPUS / "crud_fastapi.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "resource /users/{user_id}/items/: item /users/{user_id}/items/{item_id}; id field 'id'" in out
+    assert "parent {user_id} in 'owner_id'" in out
+
+
+def test_each_mock_api_has_a_session_of_its_own(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\nmockserver_spec = {CORPUS / 'crud_petstore.yaml'}\n")
+    pytester.makepyfile(test_user=textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.parametrize("name", ["first", "second"])
+        def test_each_sees_only_its_own_pet(mock_api, name):
+            client = mock_api.client()
+            client.post("/pets", json={"name": name})
+            names = [pet["name"] for pet in client.get("/pets", params={"limit": 50}).json()]
+            assert names.count(name) == 1 and not {"first", "second"} - {name} & set(names)
+            mock_api.reset()
+            assert name not in [pet["name"] for pet in client.get("/pets", params={"limit": 50}).json()]
+
+        def test_the_session_header_is_sent(mock_api):
+            assert mock_api.headers["x-mock-session"] == mock_api.session
+        """))
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)

@@ -57,6 +57,11 @@ class RecordBodies:
             return shown
         return self._repaired(shown, pointer, key)
 
+    def visible(self, record: dict[str, Any], pointer: str) -> dict[str, Any]:
+        """The record with only what the schema at `pointer` shows (write-only fields left out)."""
+        shown = self._strip(record, pointer, 0)
+        return shown if isinstance(shown, dict) else record
+
     def _strip(self, value: Any, pointer: str, depth: int) -> Any:
         """`value` with the properties the schema declares, write-only ones left out, in its order."""
         if depth > _MAX_DEPTH:

@@ -242,8 +242,10 @@ class StatefulAnswers:
         assert req.bound is not None
         request = req.ctx.request
         params = RequestParams(request.path, request.query, request.headers)
+        pointer = req.resource.record.pointer
+        shown = [self.bodies.visible(record, pointer) for record in records]  # no write-only field
         answer = req.bound.dataset.respond(req.operation, params, req.tenant_value, req.ctx.scenario,
-                                           self.spec_answers.documented, records=records)
+                                           self.spec_answers.documented, records=shown)
         if answer is not None:
             answer.source = SOURCE
         return answer
