@@ -12,6 +12,7 @@ the truth.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from mockserver.generation import ResponseGenerator
@@ -47,15 +48,16 @@ class RecordBodies:
             self._views[pointer] = object_view(self.spec.document, pointer)
         return self._views[pointer]
 
-    def shaped(self, record: dict[str, Any], pointer: str, key: str) -> dict[str, Any] | None:
-        """The record as the schema at `pointer` answers it; None when it cannot be made valid."""
+    def shaped(self, record: dict[str, Any], pointer: str, key: Callable[[], str]) -> dict[str, Any] | None:
+        """The record as the schema at `pointer` answers it; None when it cannot be made valid. `key()`
+        names the record for the fields drawn when it lacks some (the same record, the same fields)."""
         shown = self._strip(record, pointer, 0)
         if not isinstance(shown, dict):
             return None
         validator = self.generator.response_validator(pointer)
         if validator.is_valid(shown):
             return shown
-        return self._repaired(shown, pointer, key)
+        return self._repaired(shown, pointer, key())
 
     def visible(self, record: dict[str, Any], pointer: str) -> dict[str, Any]:
         """The record with only what the schema at `pointer` shows (write-only fields left out)."""

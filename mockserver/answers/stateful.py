@@ -124,6 +124,7 @@ class StatefulAnswers:
         self.initial = InitialRecords(generator, sets, config.tenant_field)
         self._roles = inference.roles()
         self._list_plans: dict[str, _ListPlan] = {}
+        self._slots: dict[tuple[str, str | None, bool], Slot | None] = {}
         self._examples: dict[str, list[Record] | None] = {}  # by resource: see _example_records
         self._served_examples: dict[tuple[str, str, str], Any] = {}  # see _example
         self._handlers = {Role.LIST: self._list, Role.CREATE: self._create, Role.GET: self._get,
@@ -217,13 +218,12 @@ class StatefulAnswers:
         media = self._json_media(req)
         if media is None or media.schema_pointer is None:
             return None
-        slot = list_slot(self.spec.document, media.schema_pointer, _list_field(req.resource))
+        slot = self._slot(media.schema_pointer, _list_field(req.resource), listed=True)
         if slot is None:
             return None
         window = plan.paging.window(query, len(selected), _max_items(self.spec.document, slot))
         items = [shown for record in selected[window.start:window.end]
-                 if (shown := self.bodies.shaped(record, slot.pointer, self._record_key(req, record)))
-                 is not None]
+                 if (shown := self._shown(req, record, slot.pointer)) is not None]
         body: Any = items
         if slot.path:
             envelope = self.bodies.place(self._base(req, media), slot, items)
@@ -399,7 +399,7 @@ class StatefulAnswers:
             if key is not None and media is not None and media.schema_pointer is not None:
                 context = RequestContext(generation.path, {}, generation.headers)
                 body = self.generator.generate(get, key, media.media_type, context)
-                slot = record_slot(self.spec.document, media.schema_pointer)
+                slot = self._slot(media.schema_pointer)
                 record = _at(body, slot.path) if slot is not None else None
                 if isinstance(record, dict):
                     return dict(record)
@@ -482,6 +482,9 @@ class StatefulAnswers:
         value = req.ctx.request.path.get(id_param) if id_param is not None else None
         return plain_value(value, req.resource.id_schema)
 
+    def _shown(self, req: _Request, record: Record, pointer: str) -> Record | None:
+        return self.bodies.shaped(record, pointer, lambda: self._record_key(req, record))
+
     def _record_key(self, req: _Request, record: Record) -> str:
         """What a record's generated stand-in fields are drawn by (the same record, the same fields)."""
         record_id = id_text(record.get(req.resource.id_field))
@@ -504,11 +507,11 @@ class StatefulAnswers:
         media = self._json_media(req)
         if media is None or media.schema_pointer is None:
             return None  # another media type negotiated: the spec answers it
-        slot = record_slot(self.spec.document, media.schema_pointer)
+        slot = self._slot(media.schema_pointer)
         view = self.bodies.view(slot.pointer) if slot is not None else None
         if slot is None or view is None or req.resource.id_field not in view.properties:
             return self._spec_answer(req, headers)  # the answer is not the record (`{"deleted": true}`)
-        shown = self.bodies.shaped(record, slot.pointer, self._record_key(req, record))
+        shown = self._shown(req, record, slot.pointer)
         if shown is None:
             return self._spec_answer(req, headers)
         body = self.bodies.place(self._base(req, media) if slot.path else None, slot, shown)
@@ -570,6 +573,15 @@ class StatefulAnswers:
             if response_key_for(req.operation, status) is not None:
                 return self.spec_answers.documented(req.operation, status, SOURCE)
         return mock_error(409, message, source=SOURCE)
+
+    def _slot(self, pointer: str, list_field: str | None = None, *, listed: bool = False) -> Slot | None:
+        """Where records sit in the body whose schema is at `pointer` (read once per schema)."""
+        key = (pointer, list_field, listed)
+        if key not in self._slots:
+            document = self.spec.document
+            found = list_slot(document, pointer, list_field) if listed else record_slot(document, pointer)
+            self._slots[key] = found
+        return self._slots[key]
 
     def _list_plan(self, req: _Request) -> _ListPlan:
         plan = self._list_plans.get(req.operation.key)
