@@ -448,3 +448,23 @@ def test_each_mock_api_has_a_session_of_its_own(pytester: pytest.Pytester) -> No
             assert mock_api.headers["x-mock-session"] == mock_api.session
         """))
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_mock_api_resets_its_own_session_or_every_session() -> None:
+    from mockserver import InProcessMock, MockAPI
+
+    app = create_app(CORPUS / "crud_petstore.yaml")
+    mock = InProcessMock(app)
+    try:
+        first, second = MockAPI(mock), MockAPI(mock)
+        assert first.session != second.session
+        first.client().post("/pets", json={"name": "One"})
+        second.client().post("/pets", json={"name": "Two"})
+        first.reset()
+        assert app.state.records is not None and app.state.records.sessions() == [second.session]
+        first.reset(every_session=True)
+        assert app.state.records.sessions() == []
+        first.close()
+        second.close()
+    finally:
+        mock.close()

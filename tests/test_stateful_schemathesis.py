@@ -34,9 +34,9 @@ def run_stateful_phase(spec: Path, seed: int = 1) -> tuple[list[str], int]:
         "seed": seed,
         "continue-on-failure": True,
         "warnings": False,
-        "generation": {"mode": "positive", "database": "none", "max-examples": 25},
+        "generation": {"mode": "positive", "database": "none", "max-examples": 12},
         "phases": {"examples": {"enabled": False}, "coverage": {"enabled": False},
-                   "fuzzing": {"enabled": False}, "stateful": {"enabled": True, "max-steps": 12}},
+                   "fuzzing": {"enabled": False}, "stateful": {"enabled": True, "max-steps": 10}},
         "checks": {name: {"enabled": True} for name in CHECKS},
     })
     schema = schemathesis.openapi.from_path(spec, config=config)

@@ -331,9 +331,10 @@ class MockAPI:
                                  f"{_describe(self.calls())}")
         return calls
 
-    def reset(self) -> None:
-        """Forget overrides, the scenario, the journal and this handle's session's records."""
-        self.app.state.reset(records=False)
+    def reset(self, every_session: bool = False) -> None:
+        """Forget overrides, the scenario, the journal and this handle's session's records (every session's
+        records with `every_session=True`)."""
+        self.app.state.reset(records=every_session)
         self.app.state.reset_session(self.session)
 
     def close(self) -> None:
