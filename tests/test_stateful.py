@@ -468,3 +468,11 @@ def test_mock_api_resets_its_own_session_or_every_session() -> None:
         second.close()
     finally:
         mock.close()
+
+
+def test_an_id_the_client_may_choose_is_kept_unless_taken() -> None:
+    client = client_for("crud_fastapi")  # UserPublic.id is not read-only
+    user = client.post("/users/", json={"email": "a@example.com", "password": "long enough", "id": 77}).json()
+    assert user["id"] == 77
+    again = client.post("/users/", json={"email": "b@example.com", "password": "long enough", "id": 77})
+    assert again.status_code == 200 and again.json()["id"] != 77  # no 409 documented: an id of its own

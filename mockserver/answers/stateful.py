@@ -273,7 +273,12 @@ class StatefulAnswers:
             return None
         resource = req.resource
         record = self._writable(resource, body)
-        record[resource.id_field] = self._new_id(req)
+        chosen = record.get(resource.id_field)  # an id the client may choose (the field is not read-only)
+        if isinstance(chosen, dict | list) or isinstance(self._find(req, id_text(chosen)), dict):
+            if chosen is not None and response_key_for(req.operation, 409) is not None:
+                return self.spec_answers.documented(req.operation, 409, SOURCE)  # taken: a conflict
+            chosen = None  # the server's own id, when the spec documents no conflict
+        record[resource.id_field] = chosen if chosen is not None else self._new_id(req)
         self._fill(req, record, created=True)
         self.store.put(req.session, resource.name, req.scope, id_text(record[resource.id_field]), record)
         return self._record_answer(req, record)
