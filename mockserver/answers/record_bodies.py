@@ -31,6 +31,7 @@ from mockserver.spec.model import Spec
 logger = logging.getLogger("mockserver")
 
 _REPAIRS = 3
+SHOWN_RECORDS = 4096  # records whose answer form is remembered
 _MAX_DEPTH = 16
 
 
@@ -42,6 +43,7 @@ class RecordBodies:
         self.generator = generator
         self._views: dict[str, ObjectView | None] = {}
         self._items: dict[str, str | None] = {}
+        self._shown: dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
 
     def view(self, pointer: str) -> ObjectView | None:
         if pointer not in self._views:
@@ -50,7 +52,20 @@ class RecordBodies:
 
     def shaped(self, record: dict[str, Any], pointer: str, key: Callable[[], str]) -> dict[str, Any] | None:
         """The record as the schema at `pointer` answers it; None when it cannot be made valid. `key()`
-        names the record for the fields drawn when it lacks some (the same record, the same fields)."""
+        names the record for the fields drawn when it lacks some (the same record, the same fields).
+
+        Stored records are never changed in place (a write stores a new one), so what a record shows is
+        remembered by the record itself (the entry holds it: its identity cannot be reused meanwhile)."""
+        remembered = self._shown.get((id(record), pointer))
+        if remembered is not None and remembered[0] is record:
+            return remembered[1]
+        shown = self._shape(record, pointer, key)
+        if len(self._shown) >= SHOWN_RECORDS:
+            self._shown.clear()  # simpler than an LRU, and safe while another thread reads
+        self._shown[(id(record), pointer)] = (record, shown)
+        return shown
+
+    def _shape(self, record: dict[str, Any], pointer: str, key: Callable[[], str]) -> dict[str, Any] | None:
         shown = self._strip(record, pointer, 0)
         if not isinstance(shown, dict):
             return None
