@@ -122,6 +122,8 @@ class BindingRequest:
     tenant: Any
     scenario: str | None
     documented: DocumentedAnswer
+    # The tenant's records as a session has changed them (stateful resources), instead of the collection's.
+    records: Sequence[Record] | None = None
 
 
 class RequestParams(Mapping[str, Any]):
@@ -234,6 +236,8 @@ class CompiledBinding:
                 return request.documented(request.operation, missing.status, SOURCE, missing.body)
         if self.hook is not None:
             return self._hook_answer(self.hook, request, owner)
+        if request.records is not None:  # changed by a session: rendered afresh, never cached
+            return self._render(request, owner, self._view(request.records))
         params, names = request.params, self._cache_params
         values = params.typed(names) if isinstance(params, RequestParams) else tuple(map(params.get, names))
         cache_key = (request.tenant, values)
@@ -243,7 +247,7 @@ class CompiledBinding:
             cache_key = (request.tenant, tuple(map(_hashable, values)))
             reply = self._cache.get(cache_key)
         if reply is None:
-            reply = self._render(request, owner)
+            reply = self._render(request, owner, self._views.get(request.tenant, _EMPTY_VIEW))
             if len(self._cache) >= PAGE_CACHE_SIZE:
                 self._cache.clear()
             self._cache[cache_key] = reply
@@ -262,9 +266,8 @@ class CompiledBinding:
                 positions = [p for p in positions if predicate(view.records[p])]
         return positions
 
-    def _render(self, request: BindingRequest, owner: Record | None) -> Answer:
+    def _render(self, request: BindingRequest, owner: Record | None, view: _TenantView) -> Answer:
         assert self.template is not None
-        view = self._views.get(request.tenant, _EMPTY_VIEW)
         positions = self._positions(view, owner, request.params)
         headers: dict[str, str] = {}
         page_values: dict[str, Any] = {}
@@ -314,7 +317,8 @@ class CompiledBinding:
     def _hook_answer(self, hook: HookSetup, request: BindingRequest, owner: Record | None) -> Answer | None:
         records: Sequence[Record] = ()
         if self.collection is not None:
-            view = self._views.get(request.tenant, _EMPTY_VIEW)
+            view = self._views.get(request.tenant, _EMPTY_VIEW) if request.records is None \
+                else self._view(request.records)
             records = [view.records[p] for p in self._positions(view, owner, request.params)]
         hook_request = HookRequest(
             operation=hook.operation, params=request.params,

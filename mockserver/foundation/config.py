@@ -17,6 +17,14 @@ auth:
     body: {detail: Not enough permissions}
 tenant_header: x-tenant-id    # the header that scopes records (datasets, contract isolation checks)
 tenant_field: tenant_id       # the field of a record that holds its tenant
+resources:                    # stateful resources, where inference from the spec is wrong or ambiguous
+  - collection: /pets         # the collection path as the spec writes it
+    item: /pets/{petId}       # its item path (default: the collection path plus one parameter segment)
+    id_field: id              # the field holding a record's id
+    list_field: items         # the field of the collection's GET answer holding the records
+    initial_records: 25       # records a session starts with (default: 10)
+  - collection: /reports
+    stateful: false           # leave it as it is: answered from fixtures, examples and generation
 ```
 """
 
@@ -65,12 +73,25 @@ class HeaderRule(_Strict):
         return value
 
 
+class ResourceSetting(_Strict):
+    """One stateful resource as the config file says it, where inference from the spec is wrong or ambiguous;
+    what it leaves out is still inferred."""
+
+    collection: str = Field(min_length=1)  # the collection path as the spec writes it: /pets
+    item: str | None = None  # the item path: /pets/{petId}
+    id_field: str | None = Field(None, min_length=1)
+    list_field: str | None = Field(None, min_length=1)
+    initial_records: int | None = Field(None, ge=0, le=1000)
+    stateful: bool = True  # false: the resource is left to fixtures, examples and generation
+
+
 class MockConfig(_Strict):
     """The optional per-API config file that sits beside the fixtures."""
 
     auth: list[HeaderRule] = Field(default_factory=list)
     tenant_header: str | None = None
     tenant_field: str | None = None  # the record field holding the tenant (e.g. the header's value)
+    resources: list[ResourceSetting] = Field(default_factory=list)
 
 
 def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:

@@ -118,6 +118,7 @@ class ResponseGenerator:
         self._shaper = SchemaShaper(spec.document, self.realism)
         self._exact_shaper = SchemaShaper(spec.document, None)
         self._write_only: bool | None = None  # whether the document has write-only properties: looked up once
+        self._view_validators: dict[str, Validator] = {}  # see response_validator
 
     # -- public API ------------------------------------------------------------------------
 
@@ -221,6 +222,14 @@ class ResponseGenerator:
         )
         self.cache.put(cache_key, freeze(body))
         return body
+
+    def response_validator(self, schema_pointer: str) -> Validator:
+        """A validator of the response view of any schema of the document (write-only properties gone):
+        what generated bodies are checked against, compiled once per pointer."""
+        found = self._view_validators.get(schema_pointer)
+        if found is None:
+            found = self._view_validators[schema_pointer] = self._response_validator(schema_pointer)
+        return found
 
     # -- compiling -------------------------------------------------------------------------
 
