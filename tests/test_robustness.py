@@ -37,6 +37,7 @@ from mockserver.http.negotiation import response_key_for
 from mockserver.runtime import memo
 from mockserver.runtime.app import MAX_BODY_BYTES, MOCK_ERROR_HEADER, MockApp
 from mockserver.spec.model import HTTP_METHODS, Operation
+from mockserver.validation import checkers
 
 CORPUS = Path(__file__).parent / "corpus"
 BUNDLED = create_app(OPENAPI_DIR, FIXTURES_DIR)
@@ -544,6 +545,8 @@ def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bo
     monkeypatch.setattr(binding, "PAGE_CACHE_SIZE", 8)
     monkeypatch.setattr(routing, "MATCH_CACHE_SIZE", 8)
     monkeypatch.setattr(memo, "SEEN_ENTRIES", 200)
+    # Verdicts on parameter values are remembered process-wide (other tests of this worker left some).
+    monkeypatch.setattr(checkers, "REMEMBERED_VERDICTS", 200)
     app = create_app(OPENAPI_DIR, FIXTURES_DIR, journal_size=100)
     app.memo.entries = 50
     app.generator.cache.size = 50
