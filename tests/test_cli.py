@@ -204,3 +204,14 @@ def test_a_fixture_file_that_is_a_list_says_what_a_fixture_file_is(tmp_path, cap
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     assert main(["check", str(CORPUS_SPEC), "--fixtures", str(tmp_path)]) == 2
     assert "a fixture file must be a mapping of sections" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_record_on_a_port_in_use_is_one_line(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["record", str(CORPUS_SPEC), "--base-url", "http://127.0.0.1:9", "--port", str(port)])
+    assert code == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in one_error_line(capsys)

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mockserver.serving.arguments import port_number
+
 DEFAULT_OUT = "fixtures/recorded"
 
 
@@ -37,7 +39,8 @@ def add_commands(subparsers: Any) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT,
                         help=f"where fixtures are written (default: {DEFAULT_OUT})")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4010, help="port to listen on (default: 4010)")
+    parser.add_argument("--port", type=port_number, default=4010,
+                        help="port to listen on, 1-65535 (default: 4010; 0: any free port)")
     parser.set_defaults(run=run_record)
 
 
@@ -47,6 +50,7 @@ def run_record(args: argparse.Namespace) -> int:
     from mockserver.foundation.problems import LoadError
     from mockserver.record.proxy import Recorder
     from mockserver.record.target import http_protocol
+    from mockserver.serving.listening import StartupError, bind_listening
     from mockserver.spec import load_spec
 
     if not args.base_url.startswith(("http://", "https://")):
@@ -59,9 +63,15 @@ def run_record(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"mockserver: error: {problem}", file=sys.stderr)
         return 2
+    try:
+        sock = bind_listening(args.host, args.port)
+    except StartupError as error:
+        print(f"mockserver: error: {error}", file=sys.stderr)
+        return 2
     recorder = Recorder(spec, args.base_url, Path(args.out))
-    print(f"mockserver record: http://{args.host}:{args.port} -> {recorder.base_url}; "
+    print(f"mockserver record: http://{args.host}:{sock.getsockname()[1]} -> {recorder.base_url}; "
           f"fixtures go to {args.out}", flush=True)
-    uvicorn.run(recorder, host=args.host, port=args.port, log_level="warning", access_log=False,
-                http=http_protocol())
+    config = uvicorn.Config(recorder, log_level="warning", access_log=False, http=http_protocol())
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
     return 0
