@@ -252,7 +252,8 @@ def test_openapi_30_schemas_become_json_schema_2020_12() -> None:
     validator = spec.validator("/components/schemas/Thing")
     assert validator.is_valid({"name": None, "colour": "red", "parent": None, "sibling": {"id": 1},
                                "anything": None, "score": 10, "tags": ["a", None], "extra": None})
-    for invalid in ({"score": 0}, {"not_nullable": None}, {"parent": {}}, {"colour": "blue"}, {"colour": None}):
+    invalids = ({"score": 0}, {"not_nullable": None}, {"parent": {}}, {"colour": "blue"}, {"colour": None})
+    for invalid in invalids:
         assert not validator.is_valid(invalid), invalid
 
 

@@ -6,10 +6,12 @@ of its errors, and returns the coerced value and the error items.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import itertools
 import json
+import math
 import re
 import typing
 import uuid
@@ -216,17 +218,22 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
 def _coerce_string(raw: str, types: set[str]) -> Any:
     """The typed reading of `raw` when the schema admits one (the caller retries the raw string).
 
-    Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them)."""
+    Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them). A number that JSON
+    cannot hold (more digits than Python converts, or beyond a float's range) stays a string: the schema
+    then reports it as no number."""
     text = raw
-    if "integer" in types and _INTEGER.fullmatch(text):
-        return int(text)
-    if "number" in types:
+    integral = _INTEGER.fullmatch(text) is not None
+    if integral and types & {"integer", "number"}:
+        with contextlib.suppress(ValueError):  # more digits than Python converts (sys.get_int_max_str_digits)
+            return int(text)
+    elif "number" in types:
         try:
             number = float(text)
         except ValueError:
             pass
         else:
-            return int(number) if number.is_integer() and _INTEGER.fullmatch(text) else number
+            if math.isfinite(number):
+                return number
     if "boolean" in types and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if "null" in types and text == "null":
