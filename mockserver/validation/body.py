@@ -1,7 +1,9 @@
 """Request bodies: matching the Content-Type to a documented media type, parsing, and checking.
 
 JSON bodies are checked as FastAPI checks them (pydantic where the schema translates, jsonschema_rs
-otherwise); form bodies (urlencoded and multipart) are read field by field like query parameters.
+otherwise). Form bodies (urlencoded and multipart) of an operation that follows FastAPI are read field by
+field, as FastAPI reads `Form()` parameters; any other form is read into the document its schema and
+`encoding` describe and checked whole (see forms.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.foundation.problems import escape_pointer_token
 from mockserver.validation.checkers import Checker, compile_checker
 from mockserver.validation.errors import ErrorItem, known_error, missing, unsupported_media_type
+from mockserver.validation.forms import FormBody, JsonPart, is_json_media_type
 from mockserver.validation.params import ABSENT, schema_default, value_shape
 from mockserver.validation.pydantic_types import TypeBuilder
 from mockserver.validation.refs import follow_refs, resolver
@@ -39,6 +42,7 @@ class ParsedBody:
     kind: str  # "none", "json", "form", "text", "bytes"
     value: Any = None
     fields: list[tuple[str, Any]] = field(default_factory=list)  # form fields, in order
+    multipart: bool = False  # form fields sent as multipart parts (not urlencoded)
 
 
 def essence(content_type: str) -> str:
@@ -87,6 +91,7 @@ class BodyValidator:
         self._documented = list(request_body.content)
         self._checkers: dict[str, Checker] = {}
         self._fields: dict[tuple[str, bool], BodyFields | None] = {}
+        self._forms: dict[str, FormBody] = {}
 
     def parse(self, body: bytes, content_type: str | None) -> ParsedBody | ErrorItem:
         """Match and decode the body; an error here (415, invalid JSON) is the only one reported."""
@@ -114,7 +119,7 @@ class BodyValidator:
         if media is None or parsed.kind == "bytes":
             return parsed.value, []
         if parsed.kind == "form":
-            return self._check_form(media, parsed.fields)
+            return self._check_form(media, parsed)
         if parsed.kind == "json" and (embedded := self._body_fields(media, form=False)) is not None:
             return parsed.value, embedded.check_object(parsed.value)[1]
         _, errors = self._checker(media).check(parsed.value, BODY_LOC)
@@ -154,13 +159,18 @@ class BodyValidator:
             self._fields[key] = BodyFields.compile(self._spec, self._builder, media, form=form)
         return self._fields[key]
 
-    def _check_form(self, media: MediaType, fields: list[tuple[str, Any]]) -> tuple[Any, list[ErrorItem]]:
+    def _check_form(self, media: MediaType, parsed: ParsedBody) -> tuple[Any, list[ErrorItem]]:
+        if not self._builder.translates:  # not FastAPI's: the form is the document its schema describes
+            form_body = self._forms.get(media.media_type)
+            if form_body is None:
+                form_body = self._forms[media.media_type] = FormBody(self._spec, self._builder, media)
+            return form_body.check(parsed.fields, multipart=parsed.multipart, loc=BODY_LOC)
         form = self._body_fields(media, form=True)
         if form is None:  # not an object with properties: check the fields as one object
-            value = dict(fields)
+            value = dict(parsed.fields)
             _, errors = self._checker(media).check(value, BODY_LOC)
             return value, errors
-        return form.check_form(fields)
+        return form.check_form(parsed.fields)
 
 
 @dataclass
@@ -276,11 +286,12 @@ def _parse_form(key: str, body: bytes, content_type: str) -> ParsedBody | ErrorI
     fields = _multipart_fields(body, content_type)
     if fields is None:
         return known_error("value_error", BODY_LOC, None, {"error": "There was an error parsing the body"})
-    return ParsedBody(key, "form", fields=fields)
+    return ParsedBody(key, "form", fields=fields, multipart=True)
 
 
 def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]] | None:
-    """The parts of a multipart/form-data body: text fields as str, files as bytes; None if malformed."""
+    """The parts of a multipart/form-data body: text fields as str (`JsonPart` when the part's Content-Type
+    is JSON), files as bytes; None if malformed."""
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", errors="replace")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
     if not message.is_multipart() or message.defects:
@@ -293,7 +304,9 @@ def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]] |
         payload = part.get_payload(decode=True)
         payload = payload if isinstance(payload, bytes) else b""
         if part.get_filename() is None:
-            fields.append((name, payload.decode(_codec(part.get_content_charset()), errors="replace")))
+            text = payload.decode(_codec(part.get_content_charset()), errors="replace")
+            json_part = "content-type" in part and is_json_media_type(part.get_content_type())
+            fields.append((name, JsonPart(text) if json_part else text))
         else:
             fields.append((name, payload))
     return fields

@@ -41,6 +41,8 @@ _BUILD_ERRORS = (
 )
 
 _INTEGER = re.compile(r"[+-]?\d+")
+# A number as it is written (Python's `float()` also takes `inf`, `1_0` and surrounding spaces).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 
@@ -222,18 +224,14 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
     cannot hold (more digits than Python converts, or beyond a float's range) stays a string: the schema
     then reports it as no number."""
     text = raw
-    integral = _INTEGER.fullmatch(text) is not None
-    if integral and types & {"integer", "number"}:
+    numeric = types & {"integer", "number"}
+    if numeric and _INTEGER.fullmatch(text):
         with contextlib.suppress(ValueError):  # more digits than Python converts (sys.get_int_max_str_digits)
             return int(text)
-    elif "number" in types:
-        try:
-            number = float(text)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(number):
-                return number
+    elif numeric and _NUMBER.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number) and ("number" in types or number.is_integer()):
+            return number if "number" in types else int(number)  # `5.0` is an integer, as in JSON Schema
     if "boolean" in types and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if "null" in types and text == "null":
