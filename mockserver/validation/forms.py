@@ -35,7 +35,6 @@ from mockserver.validation.refs import combined_schemas, resolver
 if TYPE_CHECKING:
     from mockserver.spec.model import MediaType, Spec
 
-_BRACKETED = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])+)")
 _DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 _SCALARS = frozenset({"string", "integer", "number", "boolean"})
 
@@ -48,6 +47,10 @@ class JsonPart(str):
 
 class _Values(list[Any]):
     """Every value sent for one name (or one bracketed path), in order."""
+
+
+class _Tree(dict[str, Any]):
+    """Bracketed names under one name: `a[b][c]=v` is `{"b": {"c": [v]}}` under `a` (leaves are `_Values`)."""
 
 
 def is_json_media_type(media_type: str) -> bool:
@@ -90,11 +93,11 @@ class FormBody:
     def read(self, fields: list[tuple[str, Any]], *, multipart: bool) -> dict[str, Any]:
         """The fields as the document they write (see the module's docstring)."""
         plain: dict[str, _Values] = {}
-        nested: dict[str, dict[str, Any]] = {}
+        nested: dict[str, _Tree] = {}
         for key, value in fields:
             name, path = self._split(key)
             if path:
-                _insert(nested.setdefault(name, {}), path, value)
+                _insert(nested.setdefault(name, _Tree()), path, value)
             else:
                 plain.setdefault(name, _Values()).append(value)
         document: dict[str, Any] = {}
@@ -110,13 +113,14 @@ class FormBody:
         return document
 
     def _split(self, key: str) -> tuple[str, list[str]]:
-        """`a[b][]` -> ("a", ["b", ""]) when `a` is a documented property (and `a[b][]` is not)."""
+        """`a[b][]` -> ("a", ["b", ""]) when `a` is a documented property (and `a[b][]` is not). Only `][`
+        separates keys, so a key may hold a lone bracket (`a[x]y]` -> ("a", ["x]y"]))."""
         if key in self._properties:
             return key, []
-        match = _BRACKETED.fullmatch(key)
-        if match is None or match.group(1) not in self._properties:
+        name, bracket, rest = key.partition("[")
+        if not bracket or not rest.endswith("]") or name not in self._properties:
             return key, []
-        return match.group(1), match.group(2)[1:-1].split("][")
+        return name, rest[:-1].split("][")
 
     def _field(self, name: str, values: _Values, *, multipart: bool) -> Any:
         """A documented property sent under its own name (no brackets)."""
@@ -124,9 +128,11 @@ class FormBody:
         encoding = self._encoding.get(name, {})
         kinds = self._kinds(schema)
         content_type = encoding.get("contentType")
-        as_json = isinstance(content_type, str) and is_json_media_type(content_type)
-        if multipart and not isinstance(content_type, str) and "object" in kinds and "array" not in kinds:
-            as_json = True  # the multipart default for an object
+        if isinstance(content_type, str):
+            as_json = is_json_media_type(content_type)
+        else:  # the multipart default: JSON for an object, and for an array of objects or arrays
+            structured = self._kinds(self._first(schema, "items")) if "array" in kinds else kinds
+            as_json = multipart and bool(structured & {"object", "array"}) and not structured & _SCALARS
         values = _Values(JsonPart(value) if as_json and _is_text(value) else value for value in values)
         if "array" in kinds:
             return self._typed(self._array_reading(values, encoding, kinds, multipart=multipart), schema)
@@ -141,7 +147,8 @@ class FormBody:
         self, values: _Values, encoding: dict[str, Any], kinds: set[str], *, multipart: bool
     ) -> Any:
         if len(values) == 1 and isinstance(values[0], JsonPart):
-            return values[0]  # a JSON document: the whole array (or whatever it holds)
+            document = self._typed(values[0], True)  # the whole array, or its one item
+            return document if isinstance(document, list) else _Values([values[0]])
         style = encoding.get("style", "form")
         explode = encoding.get("explode", style == "form")
         if len(values) == 1 and kinds & _SCALARS:
@@ -162,20 +169,21 @@ class FormBody:
             inner = self._merged_properties(schema)
             taken = [key for key in plain if key not in self._properties and key in inner]
             if taken:
-                document[name] = self._typed({key: plain[key] for key in taken}, schema)
+                document[name] = self._typed(_Tree({key: plain[key] for key in taken}), schema)
                 for key in taken:
                     document.pop(key, None)
 
     # --- typing along the schema -----------------------------------------------------------------------
 
     def _typed(self, raw: Any, schema: Any) -> Any:
-        """`raw` (text, files, values of a name, or a tree of bracketed names) as the schema reads it."""
+        """`raw` (text, files, values of a name, a tree of bracketed names, or a JSON document already
+        parsed) as the schema reads it."""
         if isinstance(raw, JsonPart):
             try:
                 return json.loads(raw)
             except ValueError:
                 return str(raw)
-        if isinstance(raw, bytes):
+        if isinstance(raw, bytes) or (type(raw) in (list, dict)):  # files, and JSON documents: as they are
             return raw
         kinds = self._kinds(schema)
         if isinstance(raw, _Values):
@@ -183,18 +191,15 @@ class FormBody:
                 items = self._first(schema, "items")
                 return [self._typed(value, items) for value in raw]
             return self._typed(raw[-1], schema)
-        if isinstance(raw, dict):
+        if isinstance(raw, _Tree):
             if "array" in kinds and all(key == "" or key.isdigit() for key in raw):
                 return self._indexed(raw, self._first(schema, "items"))
             return {key: self._typed(value, self._property_schema(schema, key)) for key, value in raw.items()}
-        if isinstance(raw, list):
-            items = self._first(schema, "items")
-            return [self._typed(value, items) for value in raw]
         if raw == "" and "string" not in kinds and kinds & {"object", "array"}:
             return {} if "object" in kinds else []
         return coerce_strings(raw, schema, self._resolve) if isinstance(raw, str) else raw
 
-    def _indexed(self, tree: dict[str, Any], items: Any) -> list[Any]:
+    def _indexed(self, tree: _Tree, items: Any) -> list[Any]:
         """`{"0": ..., "1": ..., "": [...]}` (from `a[0]`, `a[1]`, `a[]`) as the list it writes."""
         listed = [self._typed(tree[key], items) for key in sorted((k for k in tree if k), key=int)]
         appended = tree.get("")
@@ -267,13 +272,13 @@ def _encoding_of(spec: Spec, media: MediaType) -> dict[str, dict[str, Any]]:
     return {name: entry for name, entry in encoding.items() if isinstance(entry, dict)}
 
 
-def _insert(tree: dict[str, Any], path: list[str], value: Any) -> None:
+def _insert(tree: _Tree, path: list[str], value: Any) -> None:
     """Put `value` at `path` in a tree of bracketed names (a value under a name already holding a tree, or
     the reverse, is dropped: a form cannot mean both)."""
     node = tree
     for token in path[:-1]:
-        child = node.setdefault(token, {})
-        if not isinstance(child, dict):
+        child = node.setdefault(token, _Tree())
+        if not isinstance(child, _Tree):
             return
         node = child
     leaf = node.setdefault(path[-1], _Values())
@@ -285,7 +290,7 @@ def _pairs(text: str) -> Any:
     parts = text.split(",") if text else []
     if len(parts) % 2:
         return text  # not key,value pairs: the schema reports it
-    return dict(zip(parts[::2], parts[1::2], strict=True))
+    return _Tree(zip(parts[::2], parts[1::2], strict=True))
 
 
 def _is_text(value: Any) -> bool:
