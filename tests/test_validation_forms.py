@@ -197,7 +197,8 @@ def test_multipart_parts_are_typed_also_under_one_of_and_all_of() -> None:
 )
 def test_an_array_of_objects_is_read_from_json_parts(parts: list[tuple[str, ...]]) -> None:
     body = FILE_PART + multipart(("purpose", "assistants"), *parts)  # type: ignore[arg-type]
-    assert typed("POST /documents", body, MULTIPART)["highlights"] == [{"page": 1}, {"page": 2, "note": "key"}]
+    highlights = typed("POST /documents", body, MULTIPART)["highlights"]
+    assert highlights == [{"page": 1}, {"page": 2, "note": "key"}]
 
 
 @pytest.mark.parametrize(
@@ -247,7 +248,8 @@ FASTAPI_ERROR = {
 def _form_spec(tmp_path: Path, error_schema: dict[str, Any] | None) -> Path:
     responses: dict[str, Any] = {"200": {"description": "OK"}, "400": {"description": "Invalid."}}
     if error_schema is not None:
-        responses["422"] = {"description": "Invalid.", "content": {"application/json": {"schema": error_schema}}}
+        content = {"application/json": {"schema": error_schema}}
+        responses["422"] = {"description": "Invalid.", "content": content}
     schema = {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}
     document = {
         "openapi": "3.1.0",
