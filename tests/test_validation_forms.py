@@ -245,12 +245,14 @@ FASTAPI_ERROR = {
 }
 
 
-def _form_spec(tmp_path: Path, error_schema: dict[str, Any] | None) -> Path:
+def _form_spec(tmp_path: Path, error_schema: dict[str, Any] | None, *, closed: bool = False) -> Path:
     responses: dict[str, Any] = {"200": {"description": "OK"}, "400": {"description": "Invalid."}}
     if error_schema is not None:
         content = {"application/json": {"schema": error_schema}}
         responses["422"] = {"description": "Invalid.", "content": content}
     schema = {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}
+    if closed:
+        schema["additionalProperties"] = False
     document = {
         "openapi": "3.1.0",
         "info": {"title": "forms", "version": "1"},
@@ -274,3 +276,14 @@ def test_an_empty_form_field_is_missing_only_for_fastapi(
     with TestClient(create_app(_form_spec(tmp_path, error_schema))) as client:
         response = client.post("/login", content=b"username=", headers={"Content-Type": FORM})
     assert response.status_code == status, response.text
+
+
+def test_a_fastapi_form_that_forbids_other_fields_reports_each(tmp_path: Path) -> None:
+    spec = _form_spec(tmp_path, FASTAPI_ERROR, closed=True)
+    with TestClient(create_app(spec)) as client:
+        response = client.post("/login", content=b"username=ann&remember=1", headers={"Content-Type": FORM})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [
+        {"type": "extra_forbidden", "loc": ["body", "remember"], "msg": "Extra inputs are not permitted",
+         "input": "1"}
+    ]

@@ -189,10 +189,12 @@ class BodyFields:
 
     Each field is checked alone with `loc` `("body", name)`, and a missing one is reported with input
     null (not the whole body, as a model would). FastAPI publishes embedded bodies as an object schema
-    titled `Body_<operation id>`; that title is how they are recognised.
+    titled `Body_<operation id>`; that title is how they are recognised. A form model that forbids other
+    fields (`additionalProperties: false`) reports each of them, after the fields' own errors.
     """
 
     fields: list[BodyField]
+    closed: bool = False
 
     @classmethod
     def compile(cls, spec: Spec, builder: TypeBuilder, media: MediaType, *, form: bool) -> BodyFields | None:
@@ -214,13 +216,20 @@ class BodyFields:
             compiled.append(
                 BodyField(name, is_required, default, shape == "array", shape == "object", checker)
             )
-        return cls(compiled)
+        return cls(compiled, closed=schema.get("additionalProperties") is False)
 
     def check_form(self, sent: list[tuple[str, Any]]) -> tuple[dict[str, Any], list[ErrorItem]]:
         by_name: dict[str, list[Any]] = {}
         for name, item in sent:
             by_name.setdefault(name, []).append(item)
-        return self._check(lambda field: _field_value(field, by_name.get(field.name, [])))
+        values, errors = self._check(lambda field: _field_value(field, by_name.get(field.name, [])))
+        if self.closed:
+            known = {body_field.name for body_field in self.fields}
+            errors.extend(
+                known_error("extra_forbidden", (*BODY_LOC, name), items[-1])
+                for name, items in by_name.items() if name not in known
+            )
+        return values, errors
 
     def check_object(self, document: Any) -> tuple[dict[str, Any], list[ErrorItem]]:
         if not isinstance(document, dict):  # FastAPI: every field is missing
