@@ -287,3 +287,21 @@ def test_a_fastapi_form_that_forbids_other_fields_reports_each(tmp_path: Path) -
         {"type": "extra_forbidden", "loc": ["body", "remember"], "msg": "Extra inputs are not permitted",
          "input": "1"}
     ]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param("email=a@b.c&tos_acceptance" + "[x]" * 5000 + "=1", id="deeply-nested-names"),
+        pytest.param("email=a@b.c&expand[" + "9" * 5001 + "]=owner&expand[1]=balance", id="huge-index"),
+        pytest.param("email=a@b.c&expand[\u00b2]=owner", id="non-ascii-digit-index"),
+        pytest.param("email=a@b.c&metadata=" + "[" * 100_000, id="deeply-nested-text"),
+    ],
+)
+def test_a_hostile_form_gets_an_answer_not_a_500(client: TestClient, form: str) -> None:
+    assert post_form(client, "/accounts", form).status_code in (200, 400)
+
+
+def test_a_deeply_nested_json_part_gets_an_answer_not_a_500(client: TestClient) -> None:
+    response = post_document(client, ("purpose", "assistants"), ("options", "[" * 100_000, "application/json"))
+    assert error_locs(response) == [(["body", "options"], "dict_type")]

@@ -265,7 +265,7 @@ def _field_value(form_field: BodyField, sent: list[Any]) -> Any:
     if form_field.json_encoded and isinstance(value, (str, bytes)):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 

@@ -239,7 +239,7 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
     if types & {"object", "array"} and text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
             pass
     return raw
 

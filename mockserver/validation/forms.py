@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mockserver.spec.model import MediaType, Spec
 
 _DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+MAX_DEPTH = 32  # bracketed names nested deeper are taken as they are written (no schema nests that far)
 _SCALARS = frozenset({"string", "integer", "number", "boolean"})
 
 
@@ -120,7 +121,8 @@ class FormBody:
         name, bracket, rest = key.partition("[")
         if not bracket or not rest.endswith("]") or name not in self._properties:
             return key, []
-        return name, rest[:-1].split("][")
+        path = rest[:-1].split("][")
+        return (name, path) if len(path) <= MAX_DEPTH else (key, [])
 
     def _field(self, name: str, values: _Values, *, multipart: bool) -> Any:
         """A documented property sent under its own name (no brackets)."""
@@ -181,7 +183,7 @@ class FormBody:
         if isinstance(raw, JsonPart):
             try:
                 return json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or more deeply nested than Python reads
                 return str(raw)
         if isinstance(raw, bytes) or (type(raw) in (list, dict)):  # files, and JSON documents: as they are
             return raw
@@ -192,7 +194,7 @@ class FormBody:
                 return [self._typed(value, items) for value in raw]
             return self._typed(raw[-1], schema)
         if isinstance(raw, _Tree):
-            if "array" in kinds and all(key == "" or key.isdigit() for key in raw):
+            if "array" in kinds and all(key == "" or _is_index(key) for key in raw):
                 return self._indexed(raw, self._first(schema, "items"))
             return {key: self._typed(value, self._property_schema(schema, key)) for key, value in raw.items()}
         if raw == "" and "string" not in kinds and kinds & {"object", "array"}:
@@ -201,7 +203,7 @@ class FormBody:
 
     def _indexed(self, tree: _Tree, items: Any) -> list[Any]:
         """`{"0": ..., "1": ..., "": [...]}` (from `a[0]`, `a[1]`, `a[]`) as the list it writes."""
-        listed = [self._typed(tree[key], items) for key in sorted((k for k in tree if k), key=int)]
+        listed = [self._typed(tree[key], items) for key in sorted((k for k in tree if k), key=_index_order)]
         appended = tree.get("")
         if isinstance(appended, _Values):
             listed.extend(self._typed(value, items) for value in appended)
@@ -291,6 +293,16 @@ def _pairs(text: str) -> Any:
     if len(parts) % 2:
         return text  # not key,value pairs: the schema reports it
     return _Tree(zip(parts[::2], parts[1::2], strict=True))
+
+
+def _is_index(key: str) -> bool:
+    return key.isascii() and key.isdigit()
+
+
+def _index_order(key: str) -> tuple[int, str]:
+    """The order of decimal indexes, without converting them (an index may have thousands of digits)."""
+    digits = key.lstrip("0")
+    return len(digits), digits
 
 
 def _is_text(value: Any) -> bool:
