@@ -303,5 +303,6 @@ def test_a_hostile_form_gets_an_answer_not_a_500(client: TestClient, form: str) 
 
 
 def test_a_deeply_nested_json_part_gets_an_answer_not_a_500(client: TestClient) -> None:
-    response = post_document(client, ("purpose", "assistants"), ("options", "[" * 100_000, "application/json"))
+    nested = ("options", "[" * 100_000, "application/json")
+    response = post_document(client, ("purpose", "assistants"), nested)
     assert error_locs(response) == [(["body", "options"], "dict_type")]
