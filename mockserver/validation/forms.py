@@ -22,6 +22,7 @@ field by field (see `body.BodyFields`).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,8 @@ class FormBody:
 
     def __init__(self, spec: Spec, builder: TypeBuilder, media: MediaType) -> None:
         self._resolve = resolver(spec.resolve_pointer)
-        self._variants: dict[int, list[dict[str, Any]]] = {}
+        self._variants: dict[int, list[dict[str, Any]]] = {}  # by id of a schema: what it combines
+        self._kinds_of: dict[int, set[str]] = {}  # by id of a schema: the JSON types it takes
         self._checker: Checker = compile_checker(
             spec, builder, media.schema, media.schema_pointer, from_strings=False
         )
@@ -76,6 +78,13 @@ class FormBody:
             for name, schema in self._properties.items()
             if (default := schema_default(schema, self._resolve)) is not ABSENT
         }
+        self._exploded = {  # object properties sent `form`-exploded: their own properties' names
+            name: frozenset(self._merged_properties(schema))
+            for name, schema in self._properties.items()
+            if self._encoding.get(name, {}).get("style", "form") == "form"
+            and self._encoding.get(name, {}).get("explode") is not False
+            and "object" in self._kinds(schema)
+        }
 
     def check(
         self, fields: list[tuple[str, Any]], *, multipart: bool, loc: Loc
@@ -86,7 +95,8 @@ class FormBody:
         if errors or not isinstance(value, dict):
             return value, errors
         for name, default in self._defaults.items():
-            value.setdefault(name, default)
+            if name not in value:
+                value[name] = copy.deepcopy(default) if isinstance(default, (dict, list)) else default
         return value, errors
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -109,7 +119,7 @@ class FormBody:
                 document[name] = self._field(name, plain[name], multipart=multipart)
             else:
                 document[name] = self._typed(plain[name], self._extra_schema())
-        if not multipart:
+        if not multipart and self._exploded:
             self._gather_exploded_objects(document, plain)
         return document
 
@@ -163,15 +173,13 @@ class FormBody:
     def _gather_exploded_objects(self, document: dict[str, Any], plain: dict[str, _Values]) -> None:
         """Object properties sent `form`-exploded (the urlencoded default): their properties are names of
         their own. Names the body does not document are taken back to the object that documents them."""
-        for name, schema in self._properties.items():
-            encoding = self._encoding.get(name, {})
-            exploded_form = encoding.get("style", "form") == "form" and encoding.get("explode") is not False
-            if name in document or not exploded_form or "object" not in self._kinds(schema):
+        for name, inner in self._exploded.items():
+            if name in document:
                 continue
-            inner = self._merged_properties(schema)
             taken = [key for key in plain if key not in self._properties and key in inner]
             if taken:
-                document[name] = self._typed(_Tree({key: plain[key] for key in taken}), schema)
+                spread = _Tree({key: plain[key] for key in taken})
+                document[name] = self._typed(spread, self._properties[name])
                 for key in taken:
                     document.pop(key, None)
 
@@ -213,6 +221,12 @@ class FormBody:
 
     def _kinds(self, schema: Any) -> set[str]:
         """The JSON types a schema takes (`object` and `array` also when `properties` or `items` say so)."""
+        known = self._kinds_of.get(id(schema))
+        if known is None:
+            known = self._kinds_of[id(schema)] = self._find_kinds(schema)
+        return known
+
+    def _find_kinds(self, schema: Any) -> set[str]:
         kinds = allowed_types(schema, self._resolve)
         shape = value_shape(schema, self._resolve)
         if shape != "scalar":
