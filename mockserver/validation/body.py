@@ -220,8 +220,8 @@ class BodyFields:
 
     def check_form(self, sent: list[tuple[str, Any]]) -> tuple[dict[str, Any], list[ErrorItem]]:
         by_name: dict[str, list[Any]] = {}
-        for name, item in sent:
-            by_name.setdefault(name, []).append(item)
+        for name, item in sent:  # FastAPI reads a JSON part as the text it is
+            by_name.setdefault(name, []).append(str(item) if isinstance(item, JsonPart) else item)
         values, errors = self._check(lambda field: _field_value(field, by_name.get(field.name, [])))
         if self.closed:
             known = {body_field.name for body_field in self.fields}
