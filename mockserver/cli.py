@@ -129,11 +129,13 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         spec = load_spec(spec_path(args.spec, "check"), validate=True, strict=True,
                          allow_ref_outside=args.allow_ref_outside)
-        create_app(spec, fixtures_dir(args.fixtures))
+        app = create_app(spec, fixtures_dir(args.fixtures))
     except LoadError as error:
         report_problems(error.problems)
         return 2
     report_problems(spec.notes, label="note")
+    for line in app.resources.lines():  # what the stateful mock inferred, and why; what it could not
+        print(line)
     print(f"OK: {len(spec.operations)} operations in {len(spec.files)} file(s)")
     return 0
 

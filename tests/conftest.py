@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 # Imported here, through the contract runner, it outlives every inner run.
 import mockserver.contract.runner  # noqa: F401
 from mockserver import create_app
-from mockserver.spec.files import CACHE_ENVIRONMENT_VARIABLE
+from mockserver.foundation.documents import CACHE_ENVIRONMENT_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = ROOT / "openapi"

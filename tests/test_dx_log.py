@@ -60,18 +60,20 @@ def test_credentials_in_the_query_are_masked(api):
 
 def test_the_banner_names_the_url_operations_scenarios_admin_and_a_curl_line(api):
     app = create_app(*api)
-    banner = startup_banner(app, "http://127.0.0.1:4010", "/__mock__", api[1])
+    banner = startup_banner(app, "http://127.0.0.1:4010", "/__mock__")
     first, *rest = banner.splitlines()
     assert first == "mockserver: serving 5 operation(s) on http://127.0.0.1:4010"
     assert any("GET     /widgets/{id}  (getWidget)" in line for line in rest)
     assert any("scenarios (X-Mock-Scenario): empty" in line for line in rest)
     assert any(line.strip() == "admin: http://127.0.0.1:4010/__mock__/" for line in rest)
-    assert rest[-1].strip().startswith("try:   curl -s http://127.0.0.1:4010/widgets")
+    assert rest[-1].strip() == "try:   curl -s 'http://127.0.0.1:4010/widgets?api_key=mockserver-token'"
+    # The curl line carries the credential the spec's apiKey scheme asks for, so it gets a success.
+    assert TestClient(app).get("/widgets?api_key=mockserver-token").status_code == 200
 
 
 def test_the_curl_line_of_the_bundled_api_gets_a_success():
     app = create_app(OPENAPI_DIR, FIXTURES_DIR)
-    command = shlex.split(curl_example(app, "http://mock.test", FIXTURES_DIR))
+    command = shlex.split(curl_example(app, "http://mock.test"))
     url = command[2]
     headers = dict(value.split(": ", 1) for flag, value in itertools.pairwise(command) if flag == "-H")
     assert {name.lower() for name in headers} >= {"authorization", "x-business-id"}
@@ -98,3 +100,11 @@ def test_serve_logs_json_lines_on_stdout_and_the_banner_on_stderr(api):
     record = json.loads(line)
     assert (record["path"], record["status"], record["source"]) == ("/widgets/2", 200, "fixture:gadget")
     assert all(json.loads(line) for line in server.stdout)  # nothing but JSON lines on stdout
+
+
+def test_a_text_line_cuts_long_values_and_the_json_line_keeps_them(api):
+    long_value = "x" * 30_000
+    text = _logged(api, "text", ("GET", f"/widgets?note={long_value}&limit=2", {}))[0]
+    assert len(text) < 400 and "note=" + "x" * 95 + "...(30005 chars)" in text and "limit=2" in text
+    record = json.loads(_logged(api, "json", ("GET", f"/widgets?note={long_value}", {}))[0])
+    assert long_value in record["path"]

@@ -256,6 +256,8 @@ def cheapest(request):
         raise RuntimeError("kaput")
     if request.params["shop_id"] == "bad":
         return {"shop": 1}
+    if request.params["shop_id"] == "split":
+        return HookResponse(status=404, body={}, headers={"X-Note": "a\\r\\nSet-Cookie: stolen=1"})
     shop = next((s for s in request.collection("shops") if s["id"] == request.params["shop_id"]), None)
     if shop is None:
         return HookResponse(status=404, body={"error": "hook says no"})
@@ -293,10 +295,11 @@ def test_a_hook_may_pass_or_fail_without_crashing_the_mock(tmp_path):
     assert client.get("/shops/pass/stats").headers["x-mock-source"] == "generated"
     missing = client.get("/shops/s7/stats")
     assert (missing.status_code, missing.json()) == (404, {"error": "hook says no"})
-    for shop in ("boom", "bad"):
+    for shop in ("boom", "bad", "split"):
         response = client.get(f"/shops/{shop}/stats")
         assert response.status_code == 500
         assert "hook cheapest" in response.headers["x-mock-error"]
+        assert "set-cookie" not in response.headers
 
 
 def test_hook_files_stay_inside_the_fixtures_folder(tmp_path):

@@ -399,7 +399,8 @@ def test_list_operation_parameters_follow_the_published_facts() -> None:
 @pytest.fixture(scope="module")
 def seed_pages() -> dict[str, SeedPage]:
     if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed pages not found at {SEEDS_DIR}: clone the repository with shared/ beside it")
+        pytest.skip(f"the DayZero reference pages the slices are compared with (seeds/*.txt) are not at "
+                    f"{SEEDS_DIR}: put the shared/ folder beside the clone to run this test")
     pages = [parse_seed_page(path) for path in sorted(SEEDS_DIR.glob("*.txt"))]
     return {page.title: page for page in pages}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.spec.files import CACHE_ENVIRONMENT_VARIABLE, read_source
+from mockserver.foundation.documents import CACHE_ENVIRONMENT_VARIABLE, read_source
 
 PADDING = "x" * 600  # small files are not worth an entry: these are large enough to get one
 DOCUMENT = f"""\
@@ -93,7 +93,7 @@ def test_without_the_variable_the_cache_is_in_the_user_cache_folder(tmp_path: Pa
 
 
 def test_broken_yaml_is_reported_as_before_and_not_cached(tmp_path: Path, cache: Path) -> None:
-    from mockserver.spec.files import FileReadError
+    from mockserver.foundation.documents import FileReadError
 
     path = _write(tmp_path, DOCUMENT + "broken: [unclosed\n")
     for _ in range(2):

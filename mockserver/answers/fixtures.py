@@ -57,11 +57,13 @@ class NamedResponses:
             answer.fault = fault
             return answer
         headers = dict(response.headers)
+        documented = ctx.operation.responses[response.response_key]
         if response.fills_headers:
-            documented = ctx.operation.responses[response.response_key]
             required = self.spec_answers.required_headers(ctx.operation, documented, ctx.generation)
             headers = {**required, **headers}
-        return Answer(response.status, response.body, response.media_type, source, headers, delay,
+        media = documented.content.get(response.media_type) if response.media_type else None
+        body = response.body if media is None else self.spec_answers.as_sent(media, response.body)
+        return Answer(response.status, body, response.media_type, source, headers, delay,
                       response.response_key, fault)
 
     def _by_name(self, ctx: AnswerContext, sets: tuple[FixtureSet, ...], name: str) -> Answer | None:

@@ -113,16 +113,6 @@ def _operation_pointer(operation: Operation) -> str:
     return join_pointer("paths", operation.path, operation.method.lower())
 
 
-def _resolver(spec: Spec) -> Any:
-    def resolve(reference: str) -> Any:
-        try:
-            return spec.resolve_pointer(reference.removeprefix("#"))
-        except (KeyError, IndexError, ValueError, TypeError):
-            return {}
-
-    return resolve
-
-
 class _OperationDiff:
     """The changes within one operation present in both versions."""
 
@@ -177,8 +167,8 @@ class _OperationDiff:
         elif old.required and not new.required:
             self.add(MADE_OPTIONAL, False, where, "the parameter is now optional", *pointers,
                      self.usage("operation"))
-        old_fields = schema_fields(old.schema, old.schema_pointer, _resolver(self.old))
-        new_fields = schema_fields(new.schema, new.schema_pointer, _resolver(self.new))
+        old_fields = schema_fields(old.schema, old.schema_pointer, self.old.resolve_ref)
+        new_fields = schema_fields(new.schema, new.schema_pointer, self.new.resolve_ref)
         old_root, new_root = old_fields.get(""), new_fields.get("")
         if old_root is None or new_root is None:
             return
@@ -196,7 +186,8 @@ class _OperationDiff:
             used = self.usage("parameter_value", values=(value,), **sent)
             self.add(REMOVED_ENUM_VALUE, True, where, f"value {value} is no longer accepted",
                      old_root.pointer, new_root.pointer, used)
-        for detail in _narrowed_constraints(old.schema, new.schema, _resolver(self.old), _resolver(self.new)):
+        narrowed = _narrowed_constraints(old.schema, new.schema, self.old.resolve_ref, self.new.resolve_ref)
+        for detail in narrowed:
             self.add(NARROWED_TYPE, True, where, detail, old_root.pointer, new_root.pointer,
                      self.usage("parameter", **sent))
 
@@ -277,8 +268,8 @@ class _OperationDiff:
                 status: str | None) -> None:
         if old.schema_pointer is None or new.schema_pointer is None:
             return
-        old_fields = schema_fields(old.schema, old.schema_pointer, _resolver(self.old))
-        new_fields = schema_fields(new.schema, new.schema_pointer, _resolver(self.new))
+        old_fields = schema_fields(old.schema, old.schema_pointer, self.old.resolve_ref)
+        new_fields = schema_fields(new.schema, new.schema_pointer, self.new.resolve_ref)
         statuses = {} if status is None else {
             "status": status, "other_statuses": tuple(key for key in self.before.responses if key != status)}
         aspect = "body_field" if request else "response_field"

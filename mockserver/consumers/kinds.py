@@ -145,22 +145,11 @@ def _read(kind: str, text: str) -> Any:
 
 
 
-def spec_resolver(spec: Spec) -> Resolve:
-    """Resolve a local `$ref` of `spec`'s document (an unknown one: an empty schema)."""
-    def resolve(reference: str) -> Any:
-        try:
-            return spec.resolve_pointer(reference.removeprefix("#"))
-        except (KeyError, IndexError, ValueError, TypeError):
-            return {}
-
-    return resolve
-
-
 def judge(spec: Spec, parameter: Parameter, raw: str | list[str] | None) -> tuple[str, Any]:
     """(kind, value read) of what a request sent for `parameter`; None when it sent nothing."""
     if raw is None:
         return ABSENT, None
-    resolve = spec_resolver(spec)
+    resolve = spec.resolve_ref
     value = from_wire(raw, parameter.schema, resolve)
     is_valid = spec.validator(parameter.schema_pointer).is_valid
     return classify(value, parameter.schema, resolve, is_valid), value
@@ -169,7 +158,7 @@ def judge(spec: Spec, parameter: Parameter, raw: str | list[str] | None) -> tupl
 def possible_kinds(spec: Spec, parameter: Parameter) -> tuple[str, ...]:
     """The kinds a request can send for `parameter`: absent only when optional, boundary only when the
     schema declares a bound, invalid only when some text is not a valid value."""
-    resolve = spec_resolver(spec)
+    resolve = spec.resolve_ref
     parts = effective_schemas(parameter.schema, resolve)
     found = [] if parameter.required else [ABSENT]
     found.append(VALID)

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from mockserver.foundation.problems import LoadError, Problem
+from mockserver.foundation.documents import FileReadError, read_source
+from mockserver.foundation.problems import LoadError, Problem, display_name
 
 FORMAT = "mockserver-consumer"
 VERSION = 1
@@ -258,15 +259,10 @@ def contract_files(paths: Iterable[Path]) -> list[Path]:
 def load(path: Path) -> ConsumerContract:
     """Read a consumer contract file; a bad one raises LoadError naming the file and the JSON pointer."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        message = f"cannot read the file: {error.strerror or error}"
-        raise LoadError([Problem(str(path), "", message)]) from None
-    except yaml.YAMLError as error:
-        line = getattr(getattr(error, "problem_mark", None), "line", None)
-        raise LoadError([Problem(str(path), "", f"not valid YAML: {getattr(error, 'problem', error)}",
-                                 None if line is None else line + 1)]) from None
-    return from_data(data, str(path))
+        source = read_source(path, display_name(path))
+    except FileReadError as error:
+        raise LoadError([error.problem]) from None
+    return from_data(source.data, source.display)
 
 
 class _Reader:

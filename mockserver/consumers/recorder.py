@@ -378,7 +378,7 @@ class _Reading:
         if raw is None:
             return ParameterUse(parameter.location, parameter.name, kind), None
         secret = self._is_secret(parameter)
-        enum = None if secret else kinds.enum_values(parameter.schema, kinds.spec_resolver(spec))
+        enum = None if secret else kinds.enum_values(parameter.schema, spec.resolve_ref)
         constant = json.dumps(value, sort_keys=True) if enum is not None and kind != kinds.INVALID else None
         use = ParameterUse(parameter.location, parameter.name, kind, json_type(value), constant)
         if secret:

@@ -226,7 +226,7 @@ class CoverageCollector:
             return []
         if schema_pointer not in self._properties:
             schema = self.spec.resolve_pointer(schema_pointer)
-            fields = schema_fields(schema, schema_pointer, kinds.spec_resolver(self.spec))
+            fields = schema_fields(schema, schema_pointer, self.spec.resolve_ref)
             self._properties[schema_pointer] = [pointer for pointer in fields
                                                 if pointer and not pointer.endswith("/" + ITEM)]
         return self._properties[schema_pointer]

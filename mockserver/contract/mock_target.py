@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schemathesis.python.asgi import HOST as ASGI_HOST
+
 from mockserver.contract.ids import IdPool, id_name_for
 from mockserver.contract.tenancy import same_tenant
 from mockserver.fixture_files import FixtureFile, read_fixture_files
@@ -20,6 +22,7 @@ from mockserver.spec.model import Spec
 from mockserver.testing.handles import default_credentials
 
 IN_PROCESS_ORIGIN = "http://mockserver.test"
+SUITE_ORIGIN = f"http://{ASGI_HOST}"  # where schemathesis sends the requests of `--self`, in-process
 
 
 @dataclass

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from schemathesis import Response
 
 from mockserver.consumers.fields import FieldDoc, schema_fields
-from mockserver.consumers.kinds import spec_resolver
 from mockserver.contract.probing import response_json
 from mockserver.contract.shapes import MISSING_VS_PRESENT, PRESENT_VS_MISSING, shape_difference_items
 from mockserver.http.negotiation import response_key_for
@@ -79,7 +78,7 @@ def _documented_fields(spec: Spec, operation: Operation, status: int,
     documented = operation.responses[key].content.get(media)
     if documented is None or documented.schema_pointer is None:
         return {}
-    return schema_fields(documented.schema, documented.schema_pointer, spec_resolver(spec))
+    return schema_fields(documented.schema, documented.schema_pointer, spec.resolve_ref)
 
 
 def _optional(fields: dict[str, FieldDoc], pointer: str) -> bool:

@@ -20,10 +20,17 @@ _NOISE_HEADERS = frozenset({
 })
 
 
-def curl_command(request: SentRequest, masker: Masker) -> str:
-    """A copy-paste curl command for `request`, with secrets replaced by their variables."""
+Rebase = tuple[str, str]  # (origin the requests went to, origin a person can reach the same server on)
+
+
+def curl_command(request: SentRequest, masker: Masker, rebase: Rebase | None = None) -> str:
+    """A copy-paste curl command for `request`, with secrets replaced by their variables (and the origin
+    the request went to replaced by one a person can reach, when given)."""
     keep = masker.holds_secret  # a known secret shows as its variable, so the command still runs
-    parts = ["curl", "-X", request.method, masker.shell_word(mask_url(request.url, keep=keep))]
+    url = request.url
+    if rebase is not None and url.startswith(rebase[0]):
+        url = rebase[1] + url[len(rebase[0]):]
+    parts = ["curl", "-X", request.method, masker.shell_word(mask_url(url, keep=keep))]
     content_type = None
     for name, value in request.headers:
         content_type = value if name.lower() == "content-type" else content_type
@@ -58,29 +65,34 @@ def summary_table(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def failure_list(failures: Iterable[FailureRecord], masker: Masker) -> str:
+def failure_list(failures: Iterable[FailureRecord], masker: Masker, rebase: Rebase | None = None) -> str:
     blocks = []
     for number, failure in enumerate(failures, 1):
         times = f" ({failure.occurrences} times)" if failure.occurrences > 1 else ""
         reason = f"{failure.title}: {failure.reason}" if failure.reason else failure.title
         lines = [f"{number}. [{failure.check}] {failure.operation}{times}", f"   {masker.mask(reason)}"]
         if failure.request is not None:
-            lines.append(f"   {curl_command(failure.request, masker)}")
+            lines.append(f"   {curl_command(failure.request, masker, rebase)}")
         blocks.append("\n".join(lines))
     return masker.mask("\n\n".join(blocks))
 
 
 def render(
     result: RunResult, masker: Masker, *, title: str = "Contract", failures_label: str = "Failures",
-    apart_label: str = "Reported apart",
+    apart_label: str = "Reported apart", rebase: Rebase | None = None,
 ) -> str:
-    """The whole text report: table, then failures, findings reported apart, notes, errors and the verdict."""
+    """The whole text report: table, then failures, findings reported apart, notes, errors and the verdict.
+    With `rebase`, curl commands reach the server at its second origin (said once above them)."""
     sections = [f"{title} summary ({result.requests} requests)", summary_table(result)]
+    where = [f"(The curl commands reach {rebase[1]}: start the mock there first with `mockserver serve`.)"] \
+        if rebase is not None and (result.failures or result.apart) else []
     if result.failures:
         heading = f"{failures_label} ({len(result.failures)} distinct)"
-        sections += [heading, failure_list(result.failures, masker)]
+        sections += [heading, *where, failure_list(result.failures, masker, rebase)]
+        where = []
     if result.apart:
-        sections += [f"{apart_label} ({len(result.apart)} distinct)", failure_list(result.apart, masker)]
+        sections += [f"{apart_label} ({len(result.apart)} distinct)", *where,
+                     failure_list(result.apart, masker, rebase)]
     if result.notes:
         sections += [f"Notes ({len(result.notes)})", "\n".join(f"- {note}" for note in result.notes)]
     if result.errors:
@@ -93,7 +105,7 @@ def render(
 
 
 def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract",
-              extra_suites: Iterable[ET.Element] = ()) -> str:
+              extra_suites: Iterable[ET.Element] = (), rebase: Rebase | None = None) -> str:
     """JUnit XML: a test suite per operation, a test case per check, a failure per distinct failure
     (then `extra_suites`, e.g. coverage)."""
     failures_by_case: dict[tuple[str, str], list[FailureRecord]] = defaultdict(list)
@@ -116,7 +128,7 @@ def junit_xml(result: RunResult, masker: Masker, *, suite_name: str = "mockserve
             if found:
                 failed += 1
                 element = ET.SubElement(case, "failure", message=masker.mask(_reason(found[0])), type=check)
-                element.text = failure_list(found, masker)
+                element.text = failure_list(found, masker, rebase)
         suite.set("tests", str(len(checks)))
         suite.set("failures", str(failed))
         suite.set("errors", "0")
@@ -138,8 +150,8 @@ def _reason(failure: FailureRecord) -> str:
 
 def write_junit(
     path: Path, result: RunResult, masker: Masker, *, suite_name: str = "mockserver contract",
-    extra_suites: Iterable[ET.Element] = (),
+    extra_suites: Iterable[ET.Element] = (), rebase: Rebase | None = None,
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = junit_xml(result, masker, suite_name=suite_name, extra_suites=extra_suites)
+    text = junit_xml(result, masker, suite_name=suite_name, extra_suites=extra_suites, rebase=rebase)
     path.write_text(text + "\n", encoding="utf-8")

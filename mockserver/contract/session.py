@@ -22,7 +22,7 @@ from mockserver.contract import mock_target
 from mockserver.contract.context import ContractContext, MockTarget
 from mockserver.contract.coverage import CoverageCollector, CoverageReport, ThresholdError, parse_thresholds
 from mockserver.contract.coverage_report import coverage_table, junit_suite, write_coverage
-from mockserver.contract.report import render, write_junit
+from mockserver.contract.report import Rebase, render, write_junit
 from mockserver.contract.results import RunResult
 from mockserver.contract.runner import (
     ALL_PHASES,
@@ -47,6 +47,7 @@ from mockserver.spec.model import Spec
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_ERROR = 2
+SERVE_ORIGIN = "http://127.0.0.1:4010"  # where `mockserver serve` listens by default
 DEFAULT_MAX_RESPONSE_TIME = 2.0
 REACHABILITY_TIMEOUT = 10.0
 
@@ -114,7 +115,9 @@ def _main(
         result = run_suite(plan, lambda line: say(err, masker, line))
         for record in plan.contract.set_aside:
             result.add_apart(record)
-        text = render(result, masker, title=title, failures_label=failures_label, apart_label=apart_label)
+        rebase = (mock_target.SUITE_ORIGIN, SERVE_ORIGIN) if plan.base_url is None else None
+        text = render(result, masker, title=title, failures_label=failures_label, apart_label=apart_label,
+                      rebase=rebase)
         print(text, file=out, flush=True)
         if plan.coverage is not None:
             report = plan.coverage.report(thresholds)
@@ -123,14 +126,9 @@ def _main(
                 _write_coverage(options.coverage_report, report, masker, err, title)
         if options.junit is not None:
             extra = [junit_suite(report)] if report is not None else []
-            write_junit_report(options.junit, result, masker, f"mockserver {title.lower()}", extra)
-    except LoadError as error:
-        for problem in error.problems:
-            print(f"mockserver: error: {problem}", file=err)
-        return EXIT_ERROR
-    except ContractError as error:
-        say(err, masker, f"mockserver: error: {error}")
-        return EXIT_ERROR
+            write_junit_report(options.junit, result, masker, f"mockserver {title.lower()}", extra, rebase)
+    except (LoadError, ContractError) as error:
+        return report_error(error, masker, err)
     code = exit_code(result)
     if code == EXIT_OK and report is not None and report.below():
         below = ", ".join(f"{metric} {reached:.1f}% < {minimum:g}%" for metric, (reached, minimum)
@@ -151,10 +149,21 @@ def say(stream: TextIO, masker: Masker, line: str) -> None:
     print(masker.mask(line), file=stream, flush=True)
 
 
+def report_error(error: LoadError | ContractError, masker: Masker, err: TextIO) -> int:
+    """Say why a run could not happen (one line per problem, secrets masked); its exit status."""
+    if isinstance(error, LoadError):
+        for problem in error.problems:
+            say(err, masker, f"mockserver: error: {problem}")
+    else:
+        say(err, masker, f"mockserver: error: {error}")
+    return EXIT_ERROR
+
+
 def write_junit_report(path: Path, result: RunResult, masker: Masker, suite_name: str,
-                 extra_suites: list[Any] | None = None) -> None:
+                 extra_suites: list[Any] | None = None, rebase: Rebase | None = None) -> None:
     try:
-        write_junit(path, result, masker, suite_name=suite_name, extra_suites=extra_suites or [])
+        write_junit(path, result, masker, suite_name=suite_name, extra_suites=extra_suites or [],
+                    rebase=rebase)
     except OSError as error:
         raise ContractError(f"--junit {path}: cannot write the report: {error.strerror or error}") from None
 

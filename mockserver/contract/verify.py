@@ -37,13 +37,13 @@ from mockserver.contract.report import render
 from mockserver.contract.results import FailureRecord, RunResult, SentRequest, one_line, sent_request
 from mockserver.contract.runner import ContractError, SuitePlan, load_schema, pool_hooks, warm_up
 from mockserver.contract.session import (
-    EXIT_ERROR,
     ContractOptions,
     exit_code,
     load_target,
     make_context,
     parse_headers,
     parse_params,
+    report_error,
     require_base_url,
     require_reachable,
     require_tenant_header,
@@ -86,13 +86,8 @@ def run_verify(options: VerifyOptions, out: TextIO | None = None, err: TextIO | 
         print(render(result, masker, title="Verify"), file=out, flush=True)
         if options.junit is not None:
             write_junit_report(options.junit, result, masker, "mockserver verify")
-    except LoadError as error:
-        for problem in error.problems:
-            print(f"mockserver: error: {problem}", file=err)
-        return EXIT_ERROR
-    except ContractError as error:
-        say(err, masker, f"mockserver: error: {error}")
-        return EXIT_ERROR
+    except (LoadError, ContractError) as error:
+        return report_error(error, masker, err)
     return exit_code(result)
 
 

@@ -21,7 +21,7 @@ from mockserver.datasets.cursors import Cursor, decode_cursor, encode_cursor
 from mockserver.datasets.hooks import Hook, HookRequest, HookResponse
 from mockserver.datasets.predicates import Predicate, compare, field_getter, sort_key, text
 from mockserver.datasets.templates import RenderValues, Template
-from mockserver.fixture_files.checks import fixture_media_type
+from mockserver.fixture_files.checks import fixture_media_type, header_field_problem
 from mockserver.fixture_files.values import plain
 from mockserver.http.answer import Answer, DocumentedAnswer, mock_error
 from mockserver.http.negotiation import response_key_for
@@ -122,6 +122,8 @@ class BindingRequest:
     tenant: Any
     scenario: str | None
     documented: DocumentedAnswer
+    # The tenant's records as a session has changed them (stateful resources), instead of the collection's.
+    records: Sequence[Record] | None = None
 
 
 class RequestParams(Mapping[str, Any]):
@@ -234,6 +236,8 @@ class CompiledBinding:
                 return request.documented(request.operation, missing.status, SOURCE, missing.body)
         if self.hook is not None:
             return self._hook_answer(self.hook, request, owner)
+        if request.records is not None:  # changed by a session: rendered afresh, never cached
+            return self._render(request, owner, self._view(request.records))
         params, names = request.params, self._cache_params
         values = params.typed(names) if isinstance(params, RequestParams) else tuple(map(params.get, names))
         cache_key = (request.tenant, values)
@@ -243,7 +247,7 @@ class CompiledBinding:
             cache_key = (request.tenant, tuple(map(_hashable, values)))
             reply = self._cache.get(cache_key)
         if reply is None:
-            reply = self._render(request, owner)
+            reply = self._render(request, owner, self._views.get(request.tenant, _EMPTY_VIEW))
             if len(self._cache) >= PAGE_CACHE_SIZE:
                 self._cache.clear()
             self._cache[cache_key] = reply
@@ -262,9 +266,8 @@ class CompiledBinding:
                 positions = [p for p in positions if predicate(view.records[p])]
         return positions
 
-    def _render(self, request: BindingRequest, owner: Record | None) -> Answer:
+    def _render(self, request: BindingRequest, owner: Record | None, view: _TenantView) -> Answer:
         assert self.template is not None
-        view = self._views.get(request.tenant, _EMPTY_VIEW)
         positions = self._positions(view, owner, request.params)
         headers: dict[str, str] = {}
         page_values: dict[str, Any] = {}
@@ -314,7 +317,8 @@ class CompiledBinding:
     def _hook_answer(self, hook: HookSetup, request: BindingRequest, owner: Record | None) -> Answer | None:
         records: Sequence[Record] = ()
         if self.collection is not None:
-            view = self._views.get(request.tenant, _EMPTY_VIEW)
+            view = self._views.get(request.tenant, _EMPTY_VIEW) if request.records is None \
+                else self._view(request.records)
             records = [view.records[p] for p in self._positions(view, owner, request.params)]
         hook_request = HookRequest(
             operation=hook.operation, params=request.params,
@@ -333,7 +337,7 @@ class CompiledBinding:
             return None
         response = result if isinstance(result, HookResponse) else HookResponse(body=result)
         status = response.status or self.status
-        problem = hook.check(status, response.body)
+        problem = hook.check(status, response.body) or _header_problem(response.headers)
         if problem is not None:
             return mock_error(500, f"hook {hook.name}: {problem}", source=source)
         if status == self.status:
@@ -343,6 +347,15 @@ class CompiledBinding:
         key = response_key_for(operation, status)
         media_type = None if key is None else fixture_media_type(operation, key, None)
         return Answer(status, response.body, media_type, source, dict(response.headers), response_key=key)
+
+
+def _header_problem(headers: Mapping[str, Any]) -> str | None:
+    """Why a hook's headers cannot be sent (a line break in a value, a framing header...), or None."""
+    for name, value in headers.items():
+        problem = header_field_problem(str(name), str(value))
+        if problem is not None:
+            return problem
+    return None
 
 
 def _hashable(value: Any) -> Any:

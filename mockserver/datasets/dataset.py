@@ -8,7 +8,7 @@ by `mockserver.datasets.binding_compiler`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +16,7 @@ from mockserver.datasets.binding import SOURCE, BindingRequest, CompiledBinding,
 from mockserver.datasets.binding_compiler import BindingCompiler, unknown_collection
 from mockserver.datasets.collections import (
     IndexedCollection,
+    Record,
     RecordSource,
     TenantScope,
     canonical_tenant,
@@ -61,9 +62,11 @@ class Dataset:
     bindings: dict[str, CompiledBinding]  # by operation key ("GET /path")
 
     def respond(self, operation: Operation, params: Mapping[str, Any], tenant_value: str | None,
-                scenario: str | None, documented: DocumentedAnswer) -> Answer | None:
+                scenario: str | None, documented: DocumentedAnswer,
+                records: Sequence[Record] | None = None) -> Answer | None:
         """The answer for a bound operation (None when it is not bound, or when its hook passes);
-        `documented` answers a status as the spec documents it."""
+        `documented` answers a status as the spec documents it. `records` replaces the tenant's records of
+        the bound collection (as a session of the stateful mock has changed them)."""
         binding = self.bindings.get(operation.key)
         if binding is None:
             return None
@@ -71,7 +74,7 @@ class Dataset:
         if not known:
             unknown = self.unknown_tenant
             return documented(operation, unknown.status, SOURCE, unknown.body)
-        return binding.respond(BindingRequest(operation, params, tenant, scenario, documented))
+        return binding.respond(BindingRequest(operation, params, tenant, scenario, documented, records))
 
 
 def compile_dataset(spec: Spec, definition: DatasetDefinition, tenant_header: str | None,

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from mockserver.fixture_files.models import FixtureFile
 from mockserver.foundation.config import CONFIG_FILE_NAMES
+from mockserver.foundation.documents import DOCUMENT_SUFFIXES, FileReadError, read_source
 from mockserver.foundation.problems import Problem, display_name, join_pointer
-from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, read_source
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,14 @@ auth:
     body: {detail: Not enough permissions}
 tenant_header: x-tenant-id    # the header that scopes records (datasets, contract isolation checks)
 tenant_field: tenant_id       # the field of a record that holds its tenant
+resources:                    # stateful resources, where inference from the spec is wrong or ambiguous
+  - collection: /pets         # the collection path as the spec writes it
+    item: /pets/{petId}       # its item path (default: the collection path plus one parameter segment)
+    id_field: id              # the field holding a record's id
+    list_field: items         # the field of the collection's GET answer holding the records
+    initial_records: 25       # records a session starts with (default: 10)
+  - collection: /reports
+    stateful: false           # leave it as it is: answered from fixtures, examples and generation
 ```
 """
 
@@ -26,20 +34,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mockserver.foundation.problems import (
-    TAB_REASON,
-    LoadError,
-    Problem,
-    display_name,
-    is_tab_at,
-    join_pointer,
-)
+from mockserver.foundation.documents import FileReadError, read_source
+from mockserver.foundation.problems import LoadError, Problem, display_name, join_pointer
 
 CONFIG_FILE_NAMES = ("mockserver.yaml", "mockserver.yml", "mockserver.json")
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when installed: `safe_load`, faster
 
 
 class _Strict(BaseModel):
@@ -73,12 +73,25 @@ class HeaderRule(_Strict):
         return value
 
 
+class ResourceSetting(_Strict):
+    """One stateful resource as the config file says it, where inference from the spec is wrong or ambiguous;
+    what it leaves out is still inferred."""
+
+    collection: str = Field(min_length=1)  # the collection path as the spec writes it: /pets
+    item: str | None = None  # the item path: /pets/{petId}
+    id_field: str | None = Field(None, min_length=1)
+    list_field: str | None = Field(None, min_length=1)
+    initial_records: int | None = Field(None, ge=0, le=1000)
+    stateful: bool = True  # false: the resource is left to fixtures, examples and generation
+
+
 class MockConfig(_Strict):
     """The optional per-API config file that sits beside the fixtures."""
 
     auth: list[HeaderRule] = Field(default_factory=list)
     tenant_header: str | None = None
     tenant_field: str | None = None  # the record field holding the tenant (e.g. the header's value)
+    resources: list[ResourceSetting] = Field(default_factory=list)
 
 
 def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:
@@ -95,19 +108,10 @@ def load_config(fixtures_dir: Path | None) -> tuple[MockConfig, str | None]:
 def _parse_config(path: Path) -> MockConfig:
     display = display_name(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=_SAFE_LOADER) or {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError([Problem(display, "", f"cannot read the file: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
-        reason = " ".join(" ".join(str(part).split()) for part in parts if part) or "cannot parse"  # one line
-        if mark is not None and is_tab_at(text, mark.line, mark.column):
-            reason = TAB_REASON
-        raise LoadError(
-            [Problem(display, "", f"invalid YAML: {reason}", None if mark is None else mark.line + 1)]
-        ) from None
+        raw = read_source(path, display).data
+    except FileReadError as error:
+        raise LoadError([error.problem]) from None
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise LoadError([Problem(display, "", f"the config file must be a mapping of settings (auth, "
                                  f"tenant_header, ...), not {_kind(raw)}")])

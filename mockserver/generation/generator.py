@@ -12,6 +12,9 @@ For one documented response the pipeline is:
 5. apply the spec owner's domain rules (`mockserver.generation.rules`) and validate again
    (a rule that breaks the schema is reported by name);
 6. cache the body, as JSON text, under its request key (bounded LRU).
+
+An error body (a status of 400 or more) says its status where it has an integer `status` or `code`
+field (`statuses`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.realism import DateWindow, Realism
 from mockserver.generation.rules import Rule, RuleContext, RuleError, RuleSet
 from mockserver.generation.shaping import SchemaShaper, ShapingError
+from mockserver.generation.statuses import with_status
 from mockserver.generation.strategies import HypothesisDraws
 from mockserver.http.credentials import credential_names
 from mockserver.spec.model import Operation, Spec, Validator
@@ -114,6 +118,7 @@ class ResponseGenerator:
         self._shaper = SchemaShaper(spec.document, self.realism)
         self._exact_shaper = SchemaShaper(spec.document, None)
         self._write_only: bool | None = None  # whether the document has write-only properties: looked up once
+        self._view_validators: dict[str, Validator] = {}  # see response_validator
 
     # -- public API ------------------------------------------------------------------------
 
@@ -125,14 +130,17 @@ class ResponseGenerator:
         request: RequestContext,
         *,
         seed: int | None = None,
+        status_code: int | None = None,
     ) -> Any:
         """The body of `operation`'s documented response `status` in `media_type` for this request.
 
         A pure function of (seed, operation, status, media type, path and query parameters, behaviour
         headers): the same request always gets a byte-identical body. `seed` (the client's
-        `Prefer: seed=N`) overrides the generator's seed for this request.
+        `Prefer: seed=N`) overrides the generator's seed for this request. `status_code`, the status
+        sent (`status` is the documented key: `4XX`, `default`), is written in an error body's status
+        fields.
         """
-        frozen = self._generated(operation, status, media_type, request, seed)
+        frozen = self._generated(operation, status, media_type, request, seed, status_code)
         return None if frozen is None else thaw(frozen)
 
     def generate_json(
@@ -143,15 +151,22 @@ class ResponseGenerator:
         request: RequestContext,
         *,
         seed: int | None = None,
+        status_code: int | None = None,
     ) -> bytes | None:
         """`generate`'s body as the JSON bytes the mock sends: a cached body is served without decoding it."""
-        frozen = self._generated(operation, status, media_type, request, seed)
+        frozen = self._generated(operation, status, media_type, request, seed, status_code)
         if frozen is None:
             return None
         return frozen if isinstance(frozen, bytes) else frozen.encode()
 
     def _generated(
-        self, operation: Operation, status: str, media_type: str, request: RequestContext, seed: int | None
+        self,
+        operation: Operation,
+        status: str,
+        media_type: str,
+        request: RequestContext,
+        seed: int | None,
+        status_code: int | None = None,
     ) -> Frozen | None:
         """The body for the request, frozen (see `cache.freeze`), from the cache or drawn and cached."""
         pointer = _schema_pointer(operation, status, media_type)
@@ -171,6 +186,9 @@ class ResponseGenerator:
             request.query,
             headers,
         )
+        error_status = status_code if status_code is not None and status_code >= 400 else None
+        if error_status is not None:  # a `default` or `4XX` response answers several statuses
+            key = f"{key}|{error_status}"
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -185,6 +203,8 @@ class ResponseGenerator:
         # Records are seeded by their id within a world: the seed and the behaviour headers (a tenant).
         job = _Job(compiled, stable_hash(key), stable_hash(effective_seed, headers), override)
         body = self._draw(job)
+        if error_status is not None:
+            body = with_status(body, error_status, compiled.validator)
         if self.rules:
             body = self._apply_rules(job, body, operation, status, media_type, request)
         frozen = freeze(body)
@@ -202,6 +222,14 @@ class ResponseGenerator:
         )
         self.cache.put(cache_key, freeze(body))
         return body
+
+    def response_validator(self, schema_pointer: str) -> Validator:
+        """A validator of the response view of any schema of the document (write-only properties gone):
+        what generated bodies are checked against, compiled once per pointer."""
+        found = self._view_validators.get(schema_pointer)
+        if found is None:
+            found = self._view_validators[schema_pointer] = self._response_validator(schema_pointer)
+        return found
 
     # -- compiling -------------------------------------------------------------------------
 

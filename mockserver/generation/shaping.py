@@ -11,9 +11,9 @@ shaping each definition they share once):
   embed nothing further, so that a record of an interlinked spec is not a copy of half the document;
 - with `realism`, the schema is *narrowed* to realistic values: string fields get an `x-mock:` format
   naming a value provider (see `realism`), numbers a plausible window, `discriminator` branches the
-  value of their property. Narrowing never widens what the schema admits, is skipped wherever it
-  could change meaning (under `not`, `if`, `contains`, `propertyNames`), and leaves `enum`, `const`
-  and `pattern` alone;
+  value of their property, a schema with `properties` but no `type` an object. Narrowing never widens
+  what the schema admits, is skipped wherever it could change meaning (under `not`, `if`, `contains`,
+  `propertyNames`), and leaves `enum`, `const` and `pattern` alone;
 - without `realism` the result is the response view of the schema: exactly the document's schema,
   except that write-only properties are forbidden and not required. Bodies are validated against it.
 """
@@ -231,6 +231,8 @@ class SchemaShaper:
             else:
                 out[keyword] = value
         if self.realism is not None and not frame.exact:
+            if "properties" in out and "type" not in out and "enum" not in out and "const" not in out:
+                out["type"] = "object"  # what a schema with properties describes, though it admits any type
             self._realistic(out, frame)
             self._inherited_discriminator(out, node, frame)
             _own_discriminator(out, node)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -147,14 +148,35 @@ def _is_basic(value: str | None) -> bool:
     return ":" in decoded
 
 
+REALM = "mockserver"
+# HTTP authentication schemes as the IANA registry spells them (OpenAPI writes them in any case).
+_SCHEME_SPELLING = {name.lower(): name for name in ("Basic", "Bearer", "Digest", "HOBA", "Mutual", "OAuth",
+                                                    "SCRAM-SHA-1", "SCRAM-SHA-256", "DPoP", "GNAP")}
+
+
 def _challenge(scheme: Mapping[str, Any]) -> str:
+    """The `WWW-Authenticate` challenge for a scheme (RFC 7235: `<scheme> <auth-param>, ...`)."""
     kind = str(scheme.get("type", "")).lower()
+    realm = f"realm={_quoted(REALM)}"
     if kind == "http":
-        name = str(scheme.get("scheme", "bearer")).capitalize()
-        return f'{name} realm="mockserver"' if name == "Basic" else name
+        name = str(scheme.get("scheme", "bearer")).strip() or "bearer"
+        if name.lower() == "digest":  # RFC 7616: realm and nonce required, qop offered
+            nonce = hashlib.sha256(f"{REALM}:digest".encode()).hexdigest()[:32]
+            return f'Digest {realm}, qop="auth", algorithm=SHA-256, nonce="{nonce}"'
+        if name.lower() == "negotiate":  # RFC 4559: the bare scheme
+            return "Negotiate"
+        return f"{_SCHEME_SPELLING.get(name.lower(), name)} {realm}"
     if kind == "apikey":
-        return f'ApiKey realm="mockserver", name="{scheme.get("name", "")}", in="{scheme.get("in", "")}"'
-    return "Bearer"
+        name = _quoted(str(scheme.get("name", "")))
+        where = _quoted(str(scheme.get("in", "")))
+        return f"ApiKey {realm}, name={name}, in={where}"
+    return f"Bearer {realm}"  # oauth2 and openIdConnect send bearer tokens (RFC 6750)
+
+
+def _quoted(text: str) -> str:
+    """`text` as an RFC 9110 quoted-string."""
+    safe = "".join(char if char == "\t" or " " <= char <= "~" else "?" for char in text)
+    return '"' + safe.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def security_check(spec: Spec, operation: Operation) -> Check | None:

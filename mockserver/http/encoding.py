@@ -1,14 +1,31 @@
-"""Turning an answer's body into bytes for its media type (JSON via orjson, text, binary)."""
+"""Turning an answer's body into bytes for its media type (JSON via orjson, XML, text, binary)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
 import orjson
 
 from mockserver.http.negotiation import is_json
+from mockserver.http.xml import XmlCodec, is_xml
+
+_SCHEMALESS_XML = XmlCodec()
+
+
+BodyFormat = Literal["json", "xml", "text", "binary"]
+
+
+@lru_cache(maxsize=256)
+def body_format(media_type: str) -> BodyFormat:
+    """How a body of `media_type` is written: JSON, XML, text (`text/*`), or bytes as they are."""
+    if is_json(media_type):
+        return "json"
+    if is_xml(media_type):
+        return "xml"
+    return "text" if media_type.strip().lower().startswith("text/") else "binary"
 
 
 def dumps_json(value: Any) -> bytes:
@@ -31,9 +48,9 @@ def encode_body(body: Any, media_type: str | None) -> bytes:
         if media_type.startswith("application/octet-stream"):
             return _maybe_base64(body)
         return body.encode("utf-8")
-    if media_type.startswith("text/"):
-        return body if isinstance(body, bytes) else str(body).encode("utf-8")
-    return dumps_json(body)
+    if is_xml(media_type):  # a body no schema shaped (the spec answers write XML with the schema's `xml`)
+        return _SCHEMALESS_XML.write(body).encode("utf-8")
+    return dumps_json(body)  # under a text media type too: JSON text, never a Python repr
 
 
 def _maybe_base64(text: str) -> bytes:

@@ -124,7 +124,9 @@ def choose_response(operation: Operation, preferences: Preferences) -> tuple[str
     return key, (status_code_for(key) if key is not None else 200)
 
 
-def _accepted(accept: str) -> list[tuple[str, float]]:
+@lru_cache(maxsize=256)
+def _accepted(accept: str) -> tuple[tuple[str, float], ...]:
+    """The media ranges of an `Accept` header with their weights (remembered: clients repeat theirs)."""
     ranges = []
     for part in accept.split(","):
         media, *params = (piece.strip() for piece in part.split(";"))
@@ -138,42 +140,71 @@ def _accepted(accept: str) -> list[tuple[str, float]]:
                     quality = 0.0
         if media:
             ranges.append((media.lower(), quality))
-    return ranges
+    return tuple(ranges)
 
 
-def _fits(media_range: str, media_type: str) -> bool:
+# How specifically a media range names a media type (RFC 9110 section 12.5.1: the most specific range that
+# matches a type gives its weight, and at equal weight the more specific match is preferred).
+EXACT, SUFFIX, SUBTYPE_WILDCARD, WILDCARD = 3, 2, 1, 0
+
+
+def _specificity(media_range: str, media_type: str) -> int | None:
+    """How `media_range` (from Accept) matches the documented `media_type`; None when it does not.
+
+    A structured suffix matches both ways: `application/json` accepts `application/vnd.api+json`, and
+    `application/vnd.api+json` is served by `application/json` when nothing more exact is documented.
+    """
+    documented = media_type.lower().split(";")[0].strip()
     if media_range in ("*/*", "*"):
-        return True
+        return WILDCARD
     wanted_type, _, wanted_sub = media_range.partition("/")
-    kind, _, sub = media_type.lower().split(";")[0].strip().partition("/")
-    if wanted_sub == "*":
-        return wanted_type == kind
+    kind, _, sub = documented.partition("/")
+    if "*" in documented:  # a documented range (`*/*`, `text/*`) serves whatever falls in it
+        if kind == "*" or (sub == "*" and kind == wanted_type):
+            return WILDCARD if kind == "*" else SUBTYPE_WILDCARD
+        return None
     if wanted_type != kind:
-        return False
-    return wanted_sub == sub or (wanted_sub == "json" and sub.endswith("+json"))
+        return None
+    if wanted_sub == "*":
+        return SUBTYPE_WILDCARD
+    if wanted_sub == sub:
+        return EXACT
+    if _suffix(wanted_sub) == sub or _suffix(sub) == wanted_sub:
+        return SUFFIX
+    return None
+
+
+def _suffix(subtype: str) -> str | None:
+    """The structured syntax of a subtype: `vnd.api+json` -> `json`; None without a suffix."""
+    return subtype.rpartition("+")[2] if "+" in subtype else None
 
 
 def choose_media_type(response: Response, accept: str | None) -> MediaType | None:
-    """The documented media type best fitting `Accept` (JSON first on a tie); None when bodiless."""
+    """The documented media type best fitting `Accept` (RFC 9110: by weight, then by how specifically the
+    client named it, then JSON first and in document order); None when bodiless."""
     if not response.content:
         return None
     candidates = sorted(response.content.values(), key=lambda media: not _is_json(media.media_type))
     if not accept or not accept.strip():
         return candidates[0]
-    best: tuple[float, MediaType] | None = None
-    for media_range, quality in _accepted(accept):
-        if quality <= 0:
+    ranges = _accepted(accept)
+    best: tuple[float, int, MediaType] | None = None
+    for media in candidates:
+        matched: tuple[int, float] | None = None
+        for media_range, quality in ranges:
+            specificity = _specificity(media_range, media.media_type)
+            if specificity is not None and (matched is None or specificity > matched[0]):
+                matched = (specificity, quality)
+        if matched is None or matched[1] <= 0:
             continue
-        for media in candidates:
-            if (_fits(media_range, media.media_type) or _fits(media.media_type.lower(), media_range)) and (
-                best is None or quality > best[0]
-            ):
-                best = (quality, media)
+        specificity, quality = matched
+        if best is None or (quality, specificity) > (best[0], best[1]):
+            best = (quality, specificity, media)
     if best is None:
         raise NegotiationError(
             406, f"none of the documented media types fits Accept: {accept}", list(response.content)
         )
-    return best[1]
+    return best[2]
 
 
 @lru_cache(maxsize=256)

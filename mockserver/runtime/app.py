@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.answers.context import AnswerContext, Source
 from mockserver.answers.fixtures import load_fixture_answers
 from mockserver.answers.spec_answers import SpecAnswers
+from mockserver.answers.stateful import SESSION_HEADER, StatefulAnswers
 from mockserver.foundation.config import MockConfig, load_config
 from mockserver.foundation.problems import LoadError, Problem
 from mockserver.generation import GenerationError, ResponseGenerator
@@ -31,6 +32,8 @@ from mockserver.http.auth import AuthFailure, Check, Credentials, KnownTenant, a
 from mockserver.http.headers import RequestHeaders
 from mockserver.http.negotiation import NegotiationError, parse_preferences
 from mockserver.http.routing import Router
+from mockserver.resources import DEFAULT_SESSION, Inference, infer_resources
+from mockserver.resources.inference import DEFAULT_INITIAL_RECORDS
 from mockserver.runtime.asgi import MAX_BODY_BYTES, lifespan, read_body, request_target, send_answer
 from mockserver.runtime.delivery import FaultSettings, deliver
 from mockserver.runtime.journal import (
@@ -41,6 +44,7 @@ from mockserver.runtime.journal import (
     Observer,
 )
 from mockserver.runtime.memo import AnswerMemo
+from mockserver.runtime.sessions import DEFAULT_MAX_RECORDS, DEFAULT_MAX_SESSIONS, MemoryRecordStore
 from mockserver.runtime.state import MockState, OverrideSource
 from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
@@ -80,6 +84,8 @@ class MockApp:
     observers: list[Observer] = field(default_factory=list)
     faults: FaultSettings = field(default_factory=FaultSettings)  # latency and faults
     memo: AnswerMemo = field(default_factory=AnswerMemo)  # answers to requests seen before
+    resources: Inference = field(default_factory=Inference)  # the stateful resources inferred from the spec
+    stateful: StatefulAnswers | None = None  # the source answering them (None: stateless)
     _runtimes: dict[str, _OperationRuntime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -127,7 +133,9 @@ class MockApp:
     ) -> tuple[Operation | None, Answer]:
         """`handle`, or the answer it gave the same request before (see `mockserver.runtime.memo`)."""
         state = self.state
-        key = None if state.overrides else AnswerMemo.key(scope, body, too_large, state.scenario)
+        records = state.records
+        version = 0 if records is None else records.version(headers.get(SESSION_HEADER) or DEFAULT_SESSION)
+        key = None if state.overrides else AnswerMemo.key(scope, body, too_large, state.scenario, version)
         if key is not None and (found := self.memo.get(key)) is not None:
             return found
         operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
@@ -204,8 +212,10 @@ class MockApp:
             return mock_error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
         request = RequestData(path_params, query, headers, cookies, body, headers.get("content-type"))
         outcome = runtime.validator.validate(request)
-        if isinstance(outcome, list):  # the errors found
-            return runtime.failures.render(outcome)
+        if isinstance(outcome, list):  # the errors found (or the documented error example the client names)
+            preferences = parse_preferences(headers.get("prefer"), query)
+            named = self.spec_answers.failure_example(operation, preferences)
+            return named or runtime.failures.render(outcome)
         context = AnswerContext(  # positional: keyword arguments cost more, per request
             operation, outcome, parse_preferences(headers.get("prefer"), query), headers.get("accept"),
             headers.get(SCENARIO_HEADER) or self.state.scenario, headers, runtime.behaviour_headers,
@@ -252,13 +262,25 @@ def create_app(
     journal_size: int = DEFAULT_JOURNAL_SIZE,
     journal_body_limit: int = DEFAULT_BODY_LIMIT,
     journal_bytes: int = DEFAULT_JOURNAL_BYTES,
+    stateful: bool = True,
+    strict_ids: bool = False,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+    max_records: int = DEFAULT_MAX_RECORDS,
+    initial_records: int = DEFAULT_INITIAL_RECORDS,
 ) -> MockApp:
-    """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder."""
+    """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder.
+
+    Stateful resources (see `mockserver.resources`) keep each session's writes, at most `max_records`
+    changes per resource in each of at most `max_sessions` sessions; `stateful=False` answers them as any
+    other operation, and `strict_ids` answers 404 for ids never created nor listed."""
     loaded = spec if isinstance(spec, Spec) else load_spec(Path(spec), validate=strict, strict=strict)
     fixtures_dir = Path(fixtures) if fixtures is not None else None
     if fixtures_dir is not None and not fixtures_dir.is_dir():
         fixtures_dir = None
-    config, _ = load_config(fixtures_dir)
+    config, config_file = load_config(fixtures_dir)
+    resources = infer_resources(loaded, config.resources, config_file, initial_records)
+    if resources.problems:
+        raise LoadError(resources.problems)
     rules = load_rules(fixtures_dir) if fixtures_dir is not None else None
     generator = ResponseGenerator(loaded, seed=seed, rules=rules)
     spec_answers = SpecAnswers(loaded, generator, always_generate=mode == "generate")
@@ -268,11 +290,19 @@ def create_app(
         where = str(fixtures_dir) if fixtures_dir is not None else "(no fixtures folder)"
         choices = ", ".join(scenarios) or "none"
         raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
+    records = MemoryRecordStore(max_sessions, max_records) if stateful and resources.resources else None
     state = MockState(loaded, default_scenario=scenario, journal_size=journal_size,
-                      journal_body_limit=journal_body_limit, journal_bytes=journal_bytes)
+                      journal_body_limit=journal_body_limit, journal_bytes=journal_bytes, records=records)
     sources: list[Source] = [] if mode == "generate" else list(fixture_answers.sources)
+    stateful_answers = None
+    if records is not None:
+        sets = fixture_answers.sets if mode != "generate" else None
+        stateful_answers = StatefulAnswers(loaded, resources, records, spec_answers, generator, sets, config,
+                                           strict_ids=strict_ids)
+        sources.insert(min(1, len(sources)), stateful_answers)  # after named responses, before datasets
     return MockApp(loaded, config, generator, sources, spec_answers, state, scenario_names=scenarios,
-                   tenants=fixture_answers.tenants, known_tenant=fixture_answers.is_known_tenant)
+                   tenants=fixture_answers.tenants, known_tenant=fixture_answers.is_known_tenant,
+                   resources=resources, stateful=stateful_answers)
 
 
 __all__ = ["MAX_BODY_BYTES", "MOCK_ERROR_HEADER", "MockApp", "create_app"]

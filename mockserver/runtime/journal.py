@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -127,7 +128,7 @@ class Journal:
 
 def entry_bytes(exchange: Exchange) -> int:
     """About what keeping `exchange` costs: its request body and headers, and its answer's body."""
-    headers = sum(len(name) + len(value) for name, value in exchange.raw_headers)
+    headers = sum(map(len, chain.from_iterable(exchange.raw_headers)))  # in C: this runs per request
     return ENTRY_OVERHEAD + len(exchange.body) + headers + answer_bytes(exchange.answer)
 
 

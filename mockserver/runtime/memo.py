@@ -5,7 +5,12 @@ validation, fixtures, datasets and generation (seeded by the request) all are. S
 exactly the same bytes as an earlier one (method, path, query string, every header, body) under the same
 scenario gets the same answer, already encoded, with no work but a lookup. Frontends and test suites
 repeat requests all the time. What is not pure is left out by the app: requests while overrides are
-set (they are counted down per call), and operations answered by Python hooks (user code).
+set (they are counted down per call), operations answered by Python hooks (user code), and the writes
+of stateful resources (a POST creates a record each time).
+
+Reads of stateful resources are pure *given the session's records*: the key holds the version of the
+request's session (`X-Mock-Session`), which every write changes and which never repeats, so a read after
+a write is never answered from before it, and repeated reads between writes still skip the work.
 
 An answer is kept the second time its request comes (most requests made once are made only once),
 bounded by entries and by encoded bytes, the least recently used going first; requests with a large
@@ -49,12 +54,14 @@ class AnswerMemo:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(scope: Scope, body: bytes, too_large: bool, scenario: str | None) -> MemoKey | None:
-        """What the answer to this request depends on; None when the request is not worth keeping."""
+    def key(scope: Scope, body: bytes, too_large: bool, scenario: str | None,
+            version: int = 0) -> MemoKey | None:
+        """What the answer to this request depends on (`version`: of its session's records); None when the
+        request is not worth keeping."""
         if too_large or len(body) > MAX_REQUEST_BODY:
             return None
         parts = (scope["method"], scope.get("raw_path") or scope["path"], scope.get("query_string", b""),
-                 tuple(scope["headers"]), body, scenario)
+                 tuple(scope["headers"]), body, scenario, version)
         return hash(parts), parts
 
     def get(self, key: MemoKey) -> tuple[Operation | None, Answer] | None:

@@ -1,4 +1,5 @@
-"""The mock's runtime state: response overrides, the current scenario and the bounded request journal.
+"""The mock's runtime state: response overrides, the current scenario, the bounded request journal and the
+sessions' records (stateful resources).
 
 The pytest plugin and the admin API drive the same object, so a test and a browser see one behaviour.
 """
@@ -14,6 +15,7 @@ from mockserver.fixture_files.checks import header_field_problem
 from mockserver.fixture_files.values import condition_text
 from mockserver.http.answer import Answer, DocumentedAnswer
 from mockserver.http.negotiation import response_key_for
+from mockserver.resources.store import RecordStore
 from mockserver.runtime.journal import (
     DEFAULT_BODY_LIMIT,
     DEFAULT_JOURNAL_BYTES,
@@ -56,6 +58,7 @@ class MockState:
     journal_bytes: int = DEFAULT_JOURNAL_BYTES
     scenario: str | None = None
     overrides: list[Override] = field(default_factory=list)
+    records: RecordStore | None = None  # the sessions' records; None when the mock is stateless
     journal: Journal = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -125,11 +128,20 @@ class MockState:
         key = self.operation(operation).key
         return [entry for entry in entries if entry.operation == key]
 
-    def reset(self) -> None:
+    def reset(self, *, records: bool = True) -> None:
+        """Forget overrides, the journal and the scenario switch, and every session's records unless told
+        not to (a test resets only its own session: `reset_session`)."""
         with self._lock:
             self.overrides.clear()
             self.journal.clear()
             self.scenario = self.default_scenario
+        if records and self.records is not None:
+            self.records.reset()
+
+    def reset_session(self, session: str) -> None:
+        """Forget one session's records."""
+        if self.records is not None:
+            self.records.reset(session)
 
     def carry_over(self, previous: MockState) -> None:
         """Take over `previous`, the state of the app being replaced (`serve --watch`): share its journal,
@@ -139,6 +151,8 @@ class MockState:
             self.overrides = previous.overrides
             self._lock = previous._lock
             self.scenario = previous.scenario
+        if self.records is not None and previous.records is not None:
+            self.records.carry_over(previous.records)
 
 
 def override_headers(operation_key: str, headers: dict[str, Any]) -> dict[str, str]:

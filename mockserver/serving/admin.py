@@ -5,7 +5,9 @@ plugin uses (scenario, overrides, journal, reset), over HTTP for browsers and sc
     GET    /__mock__/health        {"status": "ok", ...}
     GET    /__mock__/operations    the loaded operations
     GET    /__mock__/requests      the journal, newest first (?limit=N, ?operation=NAME); DELETE clears it
-    POST   /__mock__/reset         forget overrides, the journal and the scenario switch
+    POST   /__mock__/reset         forget overrides, the journal, the scenario switch and every session's
+                                   records; {"session": NAME} forgets only that session's records
+    GET    /__mock__/state         a session's records per resource (?session=NAME, default: the default one)
     GET    /__mock__/scenario      the scenario served and the choices; PUT {"scenario": NAME|null} switches
     GET    /__mock__/overrides     the response overrides; POST {"operation", "status", "body", "headers",
                                    "times"} adds one; DELETE removes them all
@@ -29,7 +31,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from mockserver.foundation.masking import mask_body, mask_headers, mask_query
+from mockserver.foundation.masking import mask_body, mask_data, mask_headers, mask_query
+from mockserver.resources.store import DEFAULT_SESSION
 from mockserver.serving.admin_access import AdminAccess, Refusal
 from mockserver.serving.admin_page import render_admin_page
 from mockserver.serving.request_log import secret_names
@@ -92,9 +95,11 @@ class ScenarioRequest(BaseModel):
 
 
 class ResetRequest(BaseModel):
-    """The body of `POST /__mock__/reset`: nothing (`{}`, or no body)."""
+    """The body of `POST /__mock__/reset`: nothing (`{}`, or no body) for everything, or one session."""
 
     model_config = ConfigDict(extra="forbid")
+
+    session: str | None = Field(None, min_length=1, max_length=200)
 
 
 class AdminApi:
@@ -143,6 +148,7 @@ class AdminApi:
             p + "/operations": {"GET": self._operations},
             p + "/requests": {"GET": self._requests, "DELETE": self._clear_requests},
             p + "/reset": {"POST": self._reset},
+            p + "/state": {"GET": self._state},
             p + "/scenario": {"GET": self._scenario, "PUT": self._switch_scenario,
                               "POST": self._switch_scenario},
             p + "/overrides": {"GET": self._overrides, "POST": self._add_override,
@@ -214,10 +220,25 @@ class AdminApi:
         return Response(status_code=204)
 
     async def _reset(self, request: Request) -> Response:
-        await _read_model(request, ResetRequest, default={})
+        wanted = await _read_model(request, ResetRequest, default={})
         app = self.current()
+        if wanted.session is not None:
+            app.state.reset_session(wanted.session)
+            return _json({"reset": True, "session": wanted.session})
         app.state.reset()
         return _json({"reset": True, "scenario": _scenario_name(app)})
+
+    async def _state(self, request: Request) -> Response:
+        app = self.current()
+        session = request.query_params.get("session") or DEFAULT_SESSION
+        if app.stateful is None:
+            return _json({"stateful": False, "session": session, "resources": {}})
+        state = app.stateful.session_state(session)
+        sessions = app.state.records.sessions() if app.state.records is not None else []
+        # The records masked as the journal is; the session names are not secrets, though "session" sounds so.
+        resources = mask_data(state["resources"], secret_names(app.spec))
+        return _json({"stateful": True, "session": session, "version": state["version"], "sessions": sessions,
+                      "resources": resources})
 
     async def _scenario(self, request: Request) -> Response:
         app = self.current()

@@ -15,7 +15,7 @@ from mockserver.serving.options import ServeOptions
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `serve` options this module handles: latency, CORS, admin, journal, request log, reload."""
+    """The `serve` options this module handles: latency, CORS, admin, journal, request log, reload, state."""
     parser.add_argument("--watch", action="store_true",
                         help="reload the spec and fixtures when their files change")
     parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
@@ -46,6 +46,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one line per request, as text (default) or JSON; off: no request log")
     parser.add_argument("--consumer-out", type=Path, default=None, metavar="DIR",
                         help="write a consumer contract per consumer into DIR (see `mockserver consumer`)")
+    parser.add_argument("--stateless", dest="stateful", action="store_false",
+                        help="writes change nothing: answers come from fixtures, examples or generation")
+    parser.add_argument("--strict-ids", action="store_true",
+                        help="answer 404 for a record id that was never created nor listed (default: a "
+                             "generated record)")
+    parser.add_argument("--max-sessions", type=_positive_int, default=None, metavar="N",
+                        help="keep the records of at most N sessions, the least recently used going first "
+                             "(default: 100)")
+    parser.add_argument("--max-records", type=_positive_int, default=None, metavar="N",
+                        help="keep at most N changed records per resource in each session, the oldest "
+                             "going first (default: 1000)")
     parser.add_argument("--consumer", default=None, metavar="NAME",
                         help="with --consumer-out: the consumer of requests without an X-Mock-Consumer "
                              "header (default: default)")
@@ -60,7 +71,8 @@ def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path 
         allowed_hosts=tuple(args.allowed_hosts), host=args.host, journal_size=args.journal_size,
         journal_body_limit=args.journal_body_limit, journal_bytes=args.journal_bytes,
         log_format=None if args.log_format == "off" else args.log_format,
-        consumer_out=args.consumer_out, consumer=args.consumer,
+        consumer_out=args.consumer_out, consumer=args.consumer, stateful=args.stateful,
+        strict_ids=args.strict_ids, max_sessions=args.max_sessions, max_records=args.max_records,
     )
 
 

@@ -38,6 +38,10 @@ class ServeOptions:
     log_stream: IO[str] | None = None  # default: stdout
     consumer_out: Path | None = None  # record consumer contracts into this folder
     consumer: str | None = None  # the consumer a request without an X-Mock-Consumer header is recorded as
+    stateful: bool = True  # writes to inferred resources change what later reads answer
+    strict_ids: bool = False  # 404 for record ids never created nor listed
+    max_sessions: int | None = None  # None: the mock's default (100)
+    max_records: int | None = None  # None: the mock's default (1000 per resource and session)
     recorder: ConsumerRecorder | None = field(default=None, repr=False)  # made by `serve` for consumer_out
 
 
@@ -54,6 +58,8 @@ def options_to_json(options: ServeOptions) -> str:
         "allowed_hosts": list(options.allowed_hosts), "host": options.host,
         "journal_size": options.journal_size, "journal_body_limit": options.journal_body_limit,
         "journal_bytes": options.journal_bytes, "log_format": options.log_format,
+        "stateful": options.stateful, "strict_ids": options.strict_ids,
+        "max_sessions": options.max_sessions, "max_records": options.max_records,
     })
 
 

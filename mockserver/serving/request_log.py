@@ -16,12 +16,11 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from mockserver.foundation.masking import mask_query
-from mockserver.http.credentials import credential_names
+from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials, credential_names
 
 if TYPE_CHECKING:
     from mockserver.runtime.app import MockApp
@@ -37,14 +36,24 @@ def secret_names(spec: Spec) -> frozenset[str]:
     return frozenset().union(*(credential_names(spec, where) for where in ("header", "query", "cookie")))
 
 
+MAX_SHOWN_VALUE = 100  # characters of one query parameter (name=value, encoded) in a text line
+MAX_SHOWN_PATH = 200
+
+
 @lru_cache(maxsize=256)
 def _line_middle(method: str, path: str, query: tuple[tuple[str, str], ...], operation: str | None,
                  status: int, source: str, secret_names: frozenset[str]) -> str:
     """A text line but for its time and duration, remembered: clients repeat their requests, and masking
     and encoding a query is not free."""
-    masked = mask_query(query, secret_names) if query else ""
-    target = f"{path}?{masked}" if masked else path
+    masked = "&".join(_cut(pair) for pair in mask_query(query, secret_names).split("&")) if query else ""
+    target = f"{_cut(path, MAX_SHOWN_PATH)}?{masked}" if masked else _cut(path, MAX_SHOWN_PATH)
     return f"{method:<6} {target}  {operation or '-'}  {status}  {source}"
+
+
+def _cut(text: str, limit: int = MAX_SHOWN_VALUE) -> str:
+    """`text`, or its start and how long it was when longer than `limit` (a person reads the text log; the
+    JSON log keeps every value whole)."""
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
 
 
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
@@ -125,15 +134,16 @@ class RequestLog:
                 f"{record['status']}  {record['source']}  {record['duration_ms']:.1f}ms")
 
 
-def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures: Path | None = None,
-                   admin_note: str | None = None) -> str:
-    """What `mockserver serve` prints once: the URL, the operations, the admin page (and `admin_note`:
-    whether it needs a token, or why it is off) and a curl line."""
+def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, admin_note: str | None = None) -> str:
+    """What `mockserver serve` prints once: the URL, the operations, those that cannot be served, the admin
+    page (and `admin_note`: whether it needs a token, or why it is off) and a curl line."""
     spec = app.spec
     url = origin + spec.base_path
     lines = [f"mockserver: serving {len(spec.operations)} operation(s) on {url}"]
-    lines += [f"  {op.method:<7} {spec.base_path}{op.path}  ({op.operation_id or '-'})"
-              for op in spec.operations]
+    lines += [f"  {op.method:<7} {op.url_path}  ({op.operation_id or '-'})" for op in spec.operations]
+    if spec.unservable:
+        lines.append(f"  {len(spec.unservable)} operation(s) cannot be served (they answer 501; "
+                     "see the warnings above)")
     scenarios = [name for name in app.scenario_names if name != "default"]
     if scenarios:
         lines.append(f"  scenarios (X-Mock-Scenario): {', '.join(scenarios)}")
@@ -141,28 +151,35 @@ def startup_banner(app: MockApp, origin: str, admin_prefix: str | None, fixtures
         lines.append(f"  admin: {origin}{admin_prefix}/" + (f" ({admin_note})" if admin_note else ""))
     elif admin_note is not None:
         lines.append(f"  admin: {admin_note}")
-    example = curl_example(app, origin, fixtures)
+    example = curl_example(app, origin)
     if example:
         lines.append(f"  try:   {example}")
     return "\n".join(lines)
 
 
-def curl_example(app: MockApp, origin: str, fixtures: Path | None = None) -> str | None:
-    """A curl command the mock answers with success: a GET with the credentials it expects."""
+def curl_example(app: MockApp, origin: str) -> str | None:
+    """A curl command the mock answers with success: a GET with the credentials it expects (and a tenant
+    its fixtures declare, when they declare tenants)."""
     operation = _example_operation(app.spec.operations)
     if operation is None:
         return None
-    path = operation.path
+    path = operation.route
     for parameter in operation.parameters:
         if parameter.location == "path":
             path = path.replace("{" + parameter.name + "}", _example_value(parameter))
     query = [(p.name, _example_value(p)) for p in operation.parameters
              if p.location == "query" and p.required]
-    url = origin + app.spec.base_path + path + (f"?{urlencode(query)}" if query else "")
-    words = ["curl", "-s", shlex.quote(url)]
-    for name, value in _example_headers(app, fixtures).items():
-        words += ["-H", shlex.quote(f"{name}: {value}")]
-    return " ".join(words)
+    words = ["curl", "-s"]
+    tenant = app.tenants[0] if app.tenants else None
+    for credential in client_credentials(app.config, app.spec, DEFAULT_TOKEN, tenant):
+        if credential.location == "query":
+            query.append((credential.name, credential.value))
+        elif credential.location == "header":
+            words += ["-H", shlex.quote(f"{credential.name}: {credential.value}")]
+        else:
+            words += ["-b", shlex.quote(f"{credential.name}={credential.value}")]
+    url = origin + operation.base_path + path + (f"?{urlencode(query)}" if query else "")
+    return " ".join([*words[:2], shlex.quote(url), *words[2:]])
 
 
 def _example_operation(operations: Sequence[Operation]) -> Operation | None:
@@ -183,11 +200,3 @@ def _example_value(parameter: Parameter) -> str:
     if schema.get("format") == "uuid":
         return "00000000-0000-4000-8000-000000000000"
     return "example"
-
-
-def _example_headers(app: MockApp, fixtures: Path | None) -> dict[str, str]:
-    """Credentials the mock accepts, with a tenant its fixtures know when it has tenants."""
-    from mockserver.contract.mock_target import mock_data, mock_headers
-
-    tenants = mock_data(fixtures).tenants
-    return mock_headers(app, None, tenants[0] if tenants else None)

@@ -123,7 +123,7 @@ def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, wat
         admin_note = f"needs the admin token; the page: {origin}{stack.admin.prefix}/#token=<token>"
     else:
         admin_note = None
-    banner = startup_banner(app, origin, admin_prefix, options.fixtures, admin_note)
+    banner = startup_banner(app, origin, admin_prefix, admin_note)
     print(banner, file=stream, flush=True)
     if watcher is not None:
         print(f"mockserver: watching {', '.join(map(str, watcher.paths))}", file=stream, flush=True)

@@ -44,14 +44,16 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     in the background, since it takes seconds on a large spec.
     """
     limits = {"journal_size": options.journal_size, "journal_body_limit": options.journal_body_limit,
-              "journal_bytes": options.journal_bytes}
+              "journal_bytes": options.journal_bytes, "max_sessions": options.max_sessions,
+              "max_records": options.max_records}
     sizing = {name: value for name, value in limits.items() if value is not None}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
     spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict,
                      allow_ref_outside=options.allow_ref_outside)
     try:
         app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
-                         scenario=options.scenario, strict=options.strict, **sizing)
+                         scenario=options.scenario, strict=options.strict, stateful=options.stateful,
+                         strict_ids=options.strict_ids, **sizing)
     except LoadError as error:  # fixture problems often follow from the spec's: those are told first
         raise LoadError([*spec.warnings, *error.problems]) from None
     app.faults = FaultSettings(delay=options.delay)

@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver.spec.model import HTTP_METHODS
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
-from mockserver.spec.schemas import MAP, ONE, SUBSCHEMA_KEYWORDS
+from mockserver.spec.schemas import direct_subschemas
 
 # Keywords that restrict every instance, null included: moved under `anyOf` with a null alternative.
 _RESTRICTING_EVERY_TYPE = ("$ref", "allOf", "anyOf", "oneOf", "not")
@@ -112,18 +112,9 @@ class _Converter:
             self.schemas_done.add(id(schema))
             if "nullable" in schema or "exclusiveMinimum" in schema or "exclusiveMaximum" in schema:
                 convert_keywords(schema)
-            for keyword, value in schema.items():
-                holds = SUBSCHEMA_KEYWORDS.get(keyword)
-                if holds is None:
-                    if keyword == "$ref":
-                        pending.append(self._target(schema))
-                elif holds == ONE and not isinstance(value, list):
-                    pending.append(value)
-                elif holds == MAP:
-                    if isinstance(value, dict):
-                        pending.extend(value.values())
-                elif isinstance(value, list):
-                    pending.extend(value)
+            if "$ref" in schema:
+                pending.append(self._target(schema))
+            pending.extend(direct_subschemas(schema))
 
     def _target(self, node: dict[str, Any]) -> Any:
         ref = node.get("$ref")

@@ -23,13 +23,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.foundation.documents import (
+    DOCUMENT_SUFFIXES,
+    FileReadError,
+    LineFinder,
+    SourceFile,
+    read_source,
+)
 from mockserver.foundation.problems import LoadError, Problem, join_pointer
 from mockserver.spec.convert import convert_openapi30_schemas
-from mockserver.spec.files import DOCUMENT_SUFFIXES, FileReadError, LineFinder, SourceFile, read_source
 from mockserver.spec.index import Locate, base_path, index_operations
 from mockserver.spec.merge import Merged, Slice, merge_slices
 from mockserver.spec.model import Spec
-from mockserver.spec.operations import duplicate_operation_ids, shared_routes
+from mockserver.spec.operations import duplicate_operation_ids, shared_routes, structured_text_bodies
 from mockserver.spec.refs import EXTERNAL_ROOT, ExternalValues, RefResolver, check_targets
 from mockserver.spec.schemas import drop_operations_with_invalid_schemas
 from mockserver.spec.swagger2 import Relocations, convert_swagger2
@@ -120,7 +126,7 @@ def _load(path: Path, display: str, *, validate: bool, strict: bool, allow_ref_o
         files=tuple(source.display for source in sources),
         warnings=tuple(warnings),
         unservable=tuple(unservable),
-        notes=tuple(tidy(shared_routes(routes))),
+        notes=tuple(tidy(shared_routes(routes) + structured_text_bodies(operations, document))),
         routes=tuple(routes),
     )
 

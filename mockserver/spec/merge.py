@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver.foundation.documents import SourceFile
 from mockserver.foundation.problems import Problem, join_pointer
-from mockserver.spec.files import SourceFile
 from mockserver.spec.model import HTTP_METHODS
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
 from mockserver.spec.refs import EXTERNAL_ROOT

@@ -152,6 +152,14 @@ class Spec:
         """The operation named by operationId or `METHOD /path`, or None."""
         return next((op for op in self.operations if op.matches_name(name)), None)
 
+    def resolve_ref(self, reference: str) -> Any:
+        """What a local `$ref` (`#/components/schemas/X`) of the document leads to; an empty schema when
+        it leads nowhere."""
+        try:
+            return self.resolve_pointer(reference.removeprefix("#"))
+        except (KeyError, IndexError, ValueError, TypeError):
+            return {}
+
     def operation_by_key(self, key: str) -> Operation | None:
         """The operation whose `key` is `key` (what an exchange records), or None."""
         return self._by_key.get(key)

@@ -1,11 +1,16 @@
-"""Findings about the set of operations: operationIds used twice, and operations that share a route."""
+"""Findings about the set of operations: operationIds used twice, operations that share a route, and
+structured schemas documented under a text media type."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from mockserver.foundation.problems import Problem
+from mockserver.foundation.problems import Problem, join_pointer
 from mockserver.spec.model import Operation
+from mockserver.spec.pointers import fragment_pointer, resolve
+
+_MAX_REF_CHAIN = 32
 
 
 def duplicate_operation_ids(operations: Sequence[Operation]) -> list[Problem]:
@@ -43,6 +48,44 @@ def shared_routes(operations: Sequence[Operation]) -> list[Problem]:
                 "and body are valid, else to the first",
             ))
     return notes
+
+
+def structured_text_bodies(operations: Sequence[Operation], document: Mapping[str, Any]) -> list[Problem]:
+    """A note for each response documented under a `text/*` media type with an object or array schema:
+    the mock sends such a body as JSON text."""
+    notes: list[Problem] = []
+    for operation in operations:
+        for key, response in operation.responses.items():
+            for media_type, media in response.content.items():
+                if not media_type.lower().startswith("text/"):
+                    continue
+                kind = _structured_type(media.schema, document)
+                if kind is not None:
+                    notes.append(Problem(
+                        operation.source_file,
+                        operation.pointer + join_pointer("responses", key, "content", media_type, "schema"),
+                        f"response {key} of {operation.key} documents {media_type} with an {kind} schema: "
+                        "the mock sends it as JSON text",
+                    ))
+    return notes
+
+
+def _structured_type(schema: Any, document: Mapping[str, Any]) -> str | None:
+    """"object" or "array" when the schema (through its `$ref`s) is of that type alone; else None."""
+    for _ in range(_MAX_REF_CHAIN):
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            break
+        schema = resolve(document, fragment_pointer(ref[1:]))
+    if not isinstance(schema, dict):  # also a dangling reference (MISSING)
+        return None
+    declared = schema.get("type")
+    if declared is None and "properties" in schema:
+        declared = "object"
+    if isinstance(declared, list):
+        declared = [item for item in declared if item != "null"]
+        declared = declared[0] if len(declared) == 1 else None
+    return declared if declared in ("object", "array") else None
 
 
 def _template_shape(path: str) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from mockserver.foundation.documents import FileReadError, SourceFile, read_source
 from mockserver.foundation.problems import Problem, join_pointer
-from mockserver.spec.files import FileReadError, SourceFile, read_source
 from mockserver.spec.pointers import MISSING, as_fragment, fragment_pointer, is_pointer_fragment, resolve
 
 EXTERNAL_ROOT = "x-mockserver-external"

@@ -121,6 +121,21 @@ class _SchemaGraph:
         return causes
 
 
+def direct_subschemas(schema: dict[str, Any]) -> Iterator[Any]:
+    """The schemas written directly inside `schema` (not those its `$ref` leads to)."""
+    for keyword, value in schema.items():
+        holds = SUBSCHEMA_KEYWORDS.get(keyword)
+        if holds is None:
+            continue
+        if holds == MAP:
+            if isinstance(value, dict):
+                yield from value.values()
+        elif isinstance(value, list):
+            yield from value
+        else:
+            yield value
+
+
 def _references(schema: Any) -> Iterator[str]:
     """The pointers of the local `$ref`s in a schema and its subschemas (not following them)."""
     pending = [schema]
@@ -128,18 +143,9 @@ def _references(schema: Any) -> Iterator[str]:
         node = pending.pop()
         if not isinstance(node, dict):
             continue
-        for keyword, value in node.items():
-            holds = SUBSCHEMA_KEYWORDS.get(keyword)
-            if holds is None:
-                if keyword == "$ref" and _is_local_pointer_ref(value):
-                    yield fragment_pointer(value[1:])
-            elif holds == MAP:
-                if isinstance(value, dict):
-                    pending.extend(value.values())
-            elif isinstance(value, list):
-                pending.extend(value)
-            else:
-                pending.append(value)
+        if _is_local_pointer_ref(node.get("$ref")):
+            yield fragment_pointer(node["$ref"][1:])
+        pending.extend(direct_subschemas(node))
 
 
 def _is_local_pointer_ref(ref: Any) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 from mockserver.foundation.problems import join_pointer
 from mockserver.spec.model import HTTP_METHODS
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
-from mockserver.spec.schemas import MAP, ONE, SUBSCHEMA_KEYWORDS
+from mockserver.spec.schemas import direct_subschemas
 
 OPENAPI_VERSION = "3.0.3"
 # Keywords of a 2.0 parameter or header that describe its value: they go into its 3.0 `schema`.
@@ -450,19 +450,10 @@ class _Converter:
                 continue
             self._converted.add(id(schema))
             _convert_schema_keywords(schema)
-            for keyword, value in schema.items():
-                holds = SUBSCHEMA_KEYWORDS.get(keyword)
-                if holds is None:
-                    if keyword == "$ref":
-                        target, _ = self.follow(schema, "")
-                        pending.append(target)
-                elif holds == ONE and not isinstance(value, list):
-                    pending.append(value)
-                elif holds == MAP:
-                    if isinstance(value, dict):
-                        pending.extend(value.values())
-                elif isinstance(value, list):
-                    pending.extend(value)
+            if "$ref" in schema:
+                target, _ = self.follow(schema, "")
+                pending.append(target)
+            pending.extend(direct_subschemas(schema))
 
     def schemas_under(self, node: Any) -> None:
         """Convert the schemas of an embedded file's parts that hold one (`schema` keys)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 import httpx
 import uvicorn
 
+from mockserver.answers.stateful import SESSION_HEADER
 from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials
 from mockserver.runtime.journal import Exchange
 from mockserver.runtime.state import Override, OverrideError
@@ -231,13 +233,18 @@ def default_credentials(app: MockApp, token: str = DEFAULT_TOKEN) -> ClientDefau
 
 
 class MockAPI:
-    """The per-test handle on a mock: clients, overrides, the scenario and the request journal."""
+    """The per-test handle on a mock: clients, overrides, the scenario, the request journal, and a session of
+    its own for the records of stateful resources (its clients send `X-Mock-Session`)."""
 
-    def __init__(self, backend: MockBackend, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, backend: MockBackend, headers: Mapping[str, str] | None = None,
+                 session: str | None = None) -> None:
         self._backend = backend
         self._defaults = default_credentials(backend.app)
         merged = httpx.Headers(self._defaults.headers)
         merged.update(headers or {})
+        # A session of its own, so that tests sharing a server never see each other's writes.
+        self.session: str = merged.get(SESSION_HEADER) or session or f"mock-api-{uuid.uuid4().hex[:16]}"
+        merged[SESSION_HEADER] = self.session
         self.headers: dict[str, str] = dict(merged.items())
         self._clients: list[httpx.Client] = []
 
@@ -324,9 +331,11 @@ class MockAPI:
                                  f"{_describe(self.calls())}")
         return calls
 
-    def reset(self) -> None:
-        """Forget overrides, the scenario and the journal."""
-        self.app.state.reset()
+    def reset(self, every_session: bool = False) -> None:
+        """Forget overrides, the scenario, the journal and this handle's session's records (every session's
+        records with `every_session=True`)."""
+        self.app.state.reset(records=every_session)
+        self.app.state.reset_session(self.session)
 
     def close(self) -> None:
         """Close the sync clients this handle made (close async ones with `async with`)."""

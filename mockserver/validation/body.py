@@ -3,7 +3,8 @@
 JSON bodies are checked as FastAPI checks them (pydantic where the schema translates, jsonschema_rs
 otherwise). Form bodies (urlencoded and multipart) of an operation that follows FastAPI are read field by
 field, as FastAPI reads `Form()` parameters; any other form is read into the document its schema and
-`encoding` describe and checked whole (see forms.py).
+`encoding` describe and checked whole (see forms.py). XML bodies are read (safely) into the value their
+schema's `xml` object describes, then checked like JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.foundation.problems import escape_pointer_token
+from mockserver.http.xml import XmlCodec, XmlError, is_xml
 from mockserver.validation.checkers import Checker, compile_checker
 from mockserver.validation.errors import ErrorItem, known_error, missing, unsupported_media_type
 from mockserver.validation.forms import FormBody, JsonPart, is_json_media_type
@@ -39,7 +41,7 @@ class ParsedBody:
     """A body matched to its documented media type and decoded, not yet checked."""
 
     media_type: str | None  # the documented key; None when there is no body
-    kind: str  # "none", "json", "form", "text", "bytes"
+    kind: str  # "none", "json", "xml", "form", "text", "bytes"
     value: Any = None
     fields: list[tuple[str, Any]] = field(default_factory=list)  # form fields, in order
     multipart: bool = False  # form fields sent as multipart parts (not urlencoded)
@@ -65,6 +67,8 @@ def _match_rank(sent: str, documented: str) -> int | None:
     if sent == documented:
         return 0
     if documented == "application/json" and sent.startswith("application/") and sent.endswith("+json"):
+        return 1
+    if documented == "application/xml" and sent.startswith("application/") and sent.endswith("+xml"):
         return 1
     if "*" in documented and fnmatch.fnmatchcase(sent, documented):
         return 2 + documented.count("*")
@@ -92,6 +96,7 @@ class BodyValidator:
         self._checkers: dict[str, Checker] = {}
         self._fields: dict[tuple[str, bool], BodyFields | None] = {}
         self._forms: dict[str, FormBody] = {}
+        self._xml = XmlCodec(spec.document)
 
     def parse(self, body: bytes, content_type: str | None) -> ParsedBody | ErrorItem:
         """Match and decode the body; an error here (415, invalid JSON) is the only one reported."""
@@ -105,6 +110,8 @@ class BodyValidator:
             return unsupported_media_type(content_type, self._documented)
         if kind == "json":
             return _parse_json(key, body)
+        if is_xml(key) and is_xml(content_type):  # documented as XML, not only accepted by a wildcard
+            return self._parse_xml(key, body)
         if kind == "form":
             return _parse_form(key, body, content_type)
         if kind == "text":
@@ -143,6 +150,12 @@ class BodyValidator:
         if kind == "json" and self._body_fields(self._content[key], form=False) is not None:
             return ParsedBody(key, "json", {})
         return ParsedBody(None, "none")
+
+    def _parse_xml(self, key: str, body: bytes) -> ParsedBody | ErrorItem:
+        try:
+            return ParsedBody(key, "xml", self._xml.read(body, self._content[key].schema))
+        except XmlError as error:
+            return known_error("value_error", BODY_LOC, None, {"error": str(error)})
 
     def _checker(self, media: MediaType) -> Checker:
         checker = self._checkers.get(media.media_type)

@@ -1,4 +1,4 @@
-"""Reading spec files: JSON or YAML into plain data, with clear problems for unreadable input.
+"""Reading JSON and YAML documents (specs, fixtures, config, contracts): limits, parse cache, clear problems.
 
 YAML is read with a safe loader that follows the YAML 1.2 core schema, like JSON and most OpenAPI
 tools: dates and times stay strings (`2024-01-01`), only `true`/`false` are booleans (`no`, `on` stay
