@@ -2,7 +2,8 @@
 
 Every schema reachable from components, paths, parameters, headers, bodies and responses is visited once
 (`$ref`s are followed, so schemas inside embedded external files are converted too):
-`nullable: true` adds "null" to `type` (and to `enum`), or wraps the `$ref`/`allOf`/... part as
+`nullable: true` adds "null" to `type` (an `enum` keeps its values: as OpenAPI 3.0.3 says, null is then
+valid only when the enum lists it), or wraps the `$ref`/`allOf`/... part as
 `anyOf: [that, {"type": "null"}]` when there is no `type`; boolean `exclusiveMinimum`/`exclusiveMaximum`
 take the number of `minimum`/`maximum`.
 """
@@ -137,8 +138,6 @@ def convert_keywords(schema: dict[str, Any]) -> None:
         return
     if schema.pop("nullable") is not True:
         return
-    if "enum" in schema and isinstance(schema["enum"], list) and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
     declared = schema.get("type")
     if isinstance(declared, str):
         schema["type"] = [declared, "null"]

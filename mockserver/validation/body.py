@@ -1,8 +1,10 @@
 """Request bodies: matching the Content-Type to a documented media type, parsing, and checking.
 
 JSON bodies are checked as FastAPI checks them (pydantic where the schema translates, jsonschema_rs
-otherwise); form bodies (urlencoded and multipart) are read field by field like query parameters; XML
-bodies are read (safely) into the value their schema's `xml` object describes, then checked like JSON.
+otherwise). Form bodies (urlencoded and multipart) of an operation that follows FastAPI are read field by
+field, as FastAPI reads `Form()` parameters; any other form is read into the document its schema and
+`encoding` describe and checked whole (see forms.py). XML bodies are read (safely) into the value their
+schema's `xml` object describes, then checked like JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mockserver.foundation.problems import escape_pointer_token
 from mockserver.http.xml import XmlCodec, XmlError, is_xml
 from mockserver.validation.checkers import Checker, compile_checker
 from mockserver.validation.errors import ErrorItem, known_error, missing, unsupported_media_type
+from mockserver.validation.forms import FormBody, JsonPart, is_json_media_type
 from mockserver.validation.params import ABSENT, schema_default, value_shape
 from mockserver.validation.pydantic_types import TypeBuilder
 from mockserver.validation.refs import follow_refs, resolver
@@ -41,6 +44,7 @@ class ParsedBody:
     kind: str  # "none", "json", "xml", "form", "text", "bytes"
     value: Any = None
     fields: list[tuple[str, Any]] = field(default_factory=list)  # form fields, in order
+    multipart: bool = False  # form fields sent as multipart parts (not urlencoded)
 
 
 def essence(content_type: str) -> str:
@@ -91,6 +95,7 @@ class BodyValidator:
         self._documented = list(request_body.content)
         self._checkers: dict[str, Checker] = {}
         self._fields: dict[tuple[str, bool], BodyFields | None] = {}
+        self._forms: dict[str, FormBody] = {}
         self._xml = XmlCodec(spec.document)
 
     def parse(self, body: bytes, content_type: str | None) -> ParsedBody | ErrorItem:
@@ -121,7 +126,7 @@ class BodyValidator:
         if media is None or parsed.kind == "bytes":
             return parsed.value, []
         if parsed.kind == "form":
-            return self._check_form(media, parsed.fields)
+            return self._check_form(media, parsed)
         if parsed.kind == "json" and (embedded := self._body_fields(media, form=False)) is not None:
             return parsed.value, embedded.check_object(parsed.value)[1]
         _, errors = self._checker(media).check(parsed.value, BODY_LOC)
@@ -167,13 +172,18 @@ class BodyValidator:
             self._fields[key] = BodyFields.compile(self._spec, self._builder, media, form=form)
         return self._fields[key]
 
-    def _check_form(self, media: MediaType, fields: list[tuple[str, Any]]) -> tuple[Any, list[ErrorItem]]:
+    def _check_form(self, media: MediaType, parsed: ParsedBody) -> tuple[Any, list[ErrorItem]]:
+        if not self._builder.translates:  # not FastAPI's: the form is the document its schema describes
+            form_body = self._forms.get(media.media_type)
+            if form_body is None:
+                form_body = self._forms[media.media_type] = FormBody(self._spec, self._builder, media)
+            return form_body.check(parsed.fields, multipart=parsed.multipart, loc=BODY_LOC)
         form = self._body_fields(media, form=True)
         if form is None:  # not an object with properties: check the fields as one object
-            value = dict(fields)
+            value = dict(parsed.fields)
             _, errors = self._checker(media).check(value, BODY_LOC)
             return value, errors
-        return form.check_form(fields)
+        return form.check_form(parsed.fields)
 
 
 @dataclass
@@ -192,10 +202,12 @@ class BodyFields:
 
     Each field is checked alone with `loc` `("body", name)`, and a missing one is reported with input
     null (not the whole body, as a model would). FastAPI publishes embedded bodies as an object schema
-    titled `Body_<operation id>`; that title is how they are recognised.
+    titled `Body_<operation id>`; that title is how they are recognised. A form model that forbids other
+    fields (`additionalProperties: false`) reports each of them, after the fields' own errors.
     """
 
     fields: list[BodyField]
+    closed: bool = False
 
     @classmethod
     def compile(cls, spec: Spec, builder: TypeBuilder, media: MediaType, *, form: bool) -> BodyFields | None:
@@ -217,13 +229,20 @@ class BodyFields:
             compiled.append(
                 BodyField(name, is_required, default, shape == "array", shape == "object", checker)
             )
-        return cls(compiled)
+        return cls(compiled, closed=schema.get("additionalProperties") is False)
 
     def check_form(self, sent: list[tuple[str, Any]]) -> tuple[dict[str, Any], list[ErrorItem]]:
         by_name: dict[str, list[Any]] = {}
-        for name, item in sent:
-            by_name.setdefault(name, []).append(item)
-        return self._check(lambda field: _field_value(field, by_name.get(field.name, [])))
+        for name, item in sent:  # FastAPI reads a JSON part as the text it is
+            by_name.setdefault(name, []).append(str(item) if isinstance(item, JsonPart) else item)
+        values, errors = self._check(lambda field: _field_value(field, by_name.get(field.name, [])))
+        if self.closed:
+            known = {body_field.name for body_field in self.fields}
+            errors.extend(
+                known_error("extra_forbidden", (*BODY_LOC, name), items[-1])
+                for name, items in by_name.items() if name not in known
+            )
+        return values, errors
 
     def check_object(self, document: Any) -> tuple[dict[str, Any], list[ErrorItem]]:
         if not isinstance(document, dict):  # FastAPI: every field is missing
@@ -259,7 +278,7 @@ def _field_value(form_field: BodyField, sent: list[Any]) -> Any:
     if form_field.json_encoded and isinstance(value, (str, bytes)):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -289,11 +308,12 @@ def _parse_form(key: str, body: bytes, content_type: str) -> ParsedBody | ErrorI
     fields = _multipart_fields(body, content_type)
     if fields is None:
         return known_error("value_error", BODY_LOC, None, {"error": "There was an error parsing the body"})
-    return ParsedBody(key, "form", fields=fields)
+    return ParsedBody(key, "form", fields=fields, multipart=True)
 
 
 def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]] | None:
-    """The parts of a multipart/form-data body: text fields as str, files as bytes; None if malformed."""
+    """The parts of a multipart/form-data body: text fields as str (`JsonPart` when the part's Content-Type
+    is JSON), files as bytes; None if malformed."""
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", errors="replace")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
     if not message.is_multipart() or message.defects:
@@ -306,7 +326,9 @@ def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, Any]] |
         payload = part.get_payload(decode=True)
         payload = payload if isinstance(payload, bytes) else b""
         if part.get_filename() is None:
-            fields.append((name, payload.decode(_codec(part.get_content_charset()), errors="replace")))
+            text = payload.decode(_codec(part.get_content_charset()), errors="replace")
+            json_part = "content-type" in part and is_json_media_type(part.get_content_type())
+            fields.append((name, JsonPart(text) if json_part else text))
         else:
             fields.append((name, payload))
     return fields

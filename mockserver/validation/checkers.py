@@ -6,10 +6,12 @@ of its errors, and returns the coerced value and the error items.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import itertools
 import json
+import math
 import re
 import typing
 import uuid
@@ -39,6 +41,8 @@ _BUILD_ERRORS = (
 )
 
 _INTEGER = re.compile(r"[+-]?\d+")
+# A number as it is written (Python's `float()` also takes `inf`, `1_0` and surrounding spaces).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 
@@ -216,17 +220,18 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
 def _coerce_string(raw: str, types: set[str]) -> Any:
     """The typed reading of `raw` when the schema admits one (the caller retries the raw string).
 
-    Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them)."""
+    Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them). A number that JSON
+    cannot hold (more digits than Python converts, or beyond a float's range) stays a string: the schema
+    then reports it as no number."""
     text = raw
-    if "integer" in types and _INTEGER.fullmatch(text):
-        return int(text)
-    if "number" in types:
-        try:
-            number = float(text)
-        except ValueError:
-            pass
-        else:
-            return int(number) if number.is_integer() and _INTEGER.fullmatch(text) else number
+    numeric = types & {"integer", "number"}
+    if numeric and _INTEGER.fullmatch(text):
+        with contextlib.suppress(ValueError):  # more digits than Python converts (sys.get_int_max_str_digits)
+            return int(text)
+    elif numeric and _NUMBER.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number) and ("number" in types or number.is_integer()):
+            return number if "number" in types else int(number)  # `5.0` is an integer, as in JSON Schema
     if "boolean" in types and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if "null" in types and text == "null":
@@ -234,7 +239,7 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
     if types & {"object", "array"} and text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
             pass
     return raw
 

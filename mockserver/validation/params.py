@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.datastructures import Headers
 
-from mockserver.validation.checkers import AnyValue, Checker, RememberedChecker, compile_checker
-from mockserver.validation.errors import ErrorItem, missing
+from mockserver.validation.checkers import (
+    AnyValue,
+    Checker,
+    RememberedChecker,
+    allowed_types,
+    compile_checker,
+)
+from mockserver.validation.errors import ErrorItem, Loc, missing
 from mockserver.validation.pydantic_types import TypeBuilder
 from mockserver.validation.refs import combined_schemas, resolver
 
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
 
 Shape = Literal["scalar", "array", "object"]
 LOCATION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean"})
 
 
 class _Absent:
@@ -129,12 +136,57 @@ def compile_parameter(
         parameter, shape, _property_names(parameter.schema, resolve), query_names - {parameter.name}
     )
     checker = compile_checker(spec, builder, parameter.schema, parameter.schema_pointer, from_strings=True)
+    if _scalar_or_array(parameter, shape, builder, resolve):
+        read, checker = _scalar_or_array_reading(parameter, checker)
     required = parameter.required or parameter.location == "path"
     return ParameterRule(
         parameter.name, parameter.location, required, schema_default(parameter.schema, resolve), read,
         checker if isinstance(checker, AnyValue) else RememberedChecker(checker),
         (parameter.location, parameter.name), _query_key(parameter, shape),
     )
+
+
+def _scalar_or_array(
+    parameter: Parameter, shape: Shape, builder: TypeBuilder, resolve: Callable[[Any], Any]
+) -> bool:
+    """A query parameter that may be a scalar or an array (`oneOf: [string, array]`), in a spec checked by
+    its JSON Schema: a single value is the scalar. (FastAPI reads a union with a list as a list.)"""
+    if parameter.location != "query" or shape != "array" or builder.translates:
+        return False
+    return bool(allowed_types(parameter.schema, resolve) & SCALAR_TYPES)
+
+
+def _scalar_or_array_reading(parameter: Parameter, checker: Checker) -> tuple[Reader, Checker]:
+    """Read one value as it is (several, exploded, as a list); the checker tries the array when the scalar
+    does not pass."""
+    name = parameter.name
+    if parameter.explode:
+        def read(sources: RawSources) -> Any:
+            values = sources.query.get(name)
+            return ABSENT if not values else values[0] if len(values) == 1 else values
+
+        return read, ScalarOrArray(checker, lambda raw: [raw])
+    delimiter = _DELIMITERS.get(parameter.style, ",")
+    return (
+        lambda sources: values[-1] if (values := sources.query.get(name)) else ABSENT,
+        ScalarOrArray(checker, lambda raw: _split(raw, delimiter)),
+    )
+
+
+class ScalarOrArray:
+    """Checks a value sent once as the scalar it reads as, else as the array it also reads as."""
+
+    def __init__(self, checker: Checker, as_array: Callable[[str], list[str]]) -> None:
+        self._checker = checker
+        self._as_array = as_array
+
+    def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
+        value, errors = self._checker.check(raw, loc)
+        if errors and isinstance(raw, str):
+            listed, list_errors = self._checker.check(self._as_array(raw), loc)
+            if not list_errors:
+                return listed, []
+        return value, errors
 
 
 def _query_key(parameter: Parameter, shape: Shape) -> str | None:

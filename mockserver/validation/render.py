@@ -71,16 +71,12 @@ class FailureRenderer:
 
 
 def follows_fastapi(spec: Spec, operation: Operation) -> bool:
-    """True when the spec looks FastAPI-generated: it defines or documents FastAPI's `HTTPValidationError`."""
-    schemas = spec.document.get("components", {}).get("schemas", {})
-    if isinstance(schemas, dict) and _is_http_validation_error(spec, schemas.get(FASTAPI_ERROR_SCHEMA)):
-        return True
-    for key in FASTAPI_KEYS:
-        response = operation.responses.get(key)
-        media = _json_media(response) if response is not None else None
-        if media is not None and _is_http_validation_error(spec, media.schema):
-            return True
-    return False
+    """True when the operation documents FastAPI's `HTTPValidationError` (as a 422, 4XX or default answer).
+
+    Only such an operation is checked with FastAPI's leniency (pydantic's lax mode, empty form fields as
+    missing): a schema that merely defines it says nothing about how the other operations validate.
+    """
+    return _fastapi_target(spec, operation) is not None
 
 
 def _fastapi_target(spec: Spec, operation: Operation) -> tuple[str, MediaType] | None:

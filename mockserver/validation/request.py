@@ -27,8 +27,9 @@ class ValidRequest:
     optional parameters are left out. Values are what pydantic makes of them in a FastAPI app (int, float,
     bool, str, `datetime.date`, `datetime.datetime`, `uuid.UUID`, lists, dicts; enums as their plain
     values). `body` is the parsed JSON document as sent (no coercion), the value an XML body stands for
-    under its schema, the decoded text of a `text/*` body, a dict of coerced fields for form bodies (files
-    as bytes), raw bytes for other media types, or None when there is no body.
+    under its schema, the decoded text of a `text/*` body, for form bodies the document their fields
+    write, typed along the schema (nested objects and arrays, files as bytes), raw bytes for other media
+    types, or None when there is no body.
     """
 
     path: dict[str, Any]
