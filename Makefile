@@ -36,7 +36,7 @@ test: install-test browser
 	@echo "make test: ruff, mypy, then pytest on 2 workers (about 4 minutes on 2 cores)"
 	$(BIN)/ruff check mockserver tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 -q -rs --durations=15
+	$(BIN)/python -m pytest -n 2 -q -rfEs --durations=15
 
 # The real-browser tests (tests/browser) need Debian's chromium: installed when missing (the CI machines
 # run as root); without it (no root, not Debian) those tests are skipped, saying why.

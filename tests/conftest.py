@@ -1,10 +1,10 @@
-"""Shared test helpers: paths of the bundled API and ready-made credentials for it."""
+"""Fixtures every test module may use (helpers to import live in helpers.py), and imports that must outlive
+pytester's in-process runs."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 # httpx imports httpcore on its first request and keeps httpcore's exception classes from then on. The
 # plugin's pytester tests run pytest in this process and afterwards drop every module the inner run
@@ -14,6 +14,7 @@ from pathlib import Path
 # first use and the contract runner matches events of by class: imported here, they outlive the inner runs.
 import httpcore  # noqa: F401
 import pytest
+from helpers import FIXTURES_DIR, OPENAPI_DIR
 from starlette.testclient import TestClient
 
 # The same for schemathesis' engine: when an inner run is the first to import parts of it (pytest loads
@@ -22,19 +23,6 @@ from starlette.testclient import TestClient
 import mockserver.contract.runner  # noqa: F401
 from mockserver import create_app
 from mockserver.foundation.documents import CACHE_ENVIRONMENT_VARIABLE
-
-ROOT = Path(__file__).resolve().parents[1]
-OPENAPI_DIR = ROOT / "openapi"
-FIXTURES_DIR = ROOT / "fixtures"
-
-# The bundled dataset's businesses (fixtures/datasets): every request to the bundled API names one.
-BUSINESS_A = "3f6c2a9e-8d41-4b7a-9c15-2e7f0a1b4d83"
-BUSINESS_B = "9b1e4d27-6c3a-4f85-a0d2-7e5b8c9f1a64"
-TOKEN = "dz_test_token"
-
-
-def auth_headers(business_id: str = BUSINESS_A) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}", "x-business-id": business_id}
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import pytest
 from chromium import Chromium, find_chromium
-from conftest import BUSINESS_A, FIXTURES_DIR, OPENAPI_DIR
 from dx_helpers import served
+from helpers import BUSINESS_A, FIXTURES_DIR, OPENAPI_DIR
 
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.stack import build_stack

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from chromium import Chromium, find_chromium
-from conftest import BUSINESS_A, FIXTURES_DIR, OPENAPI_DIR
 from dx_helpers import served
+from helpers import BUSINESS_A, FIXTURES_DIR, OPENAPI_DIR
 from test_dx_browser import _page_server
 
 from mockserver.serving.options import ServeOptions
