@@ -14,6 +14,11 @@ from collections.abc import Iterator
 # first use and the contract runner matches events of by class: imported here, they outlive the inner runs.
 import httpcore  # noqa: F401
 import pytest
+
+# And for uvicorn's protocols (an inner run serving a mock imports them): a server started afterwards with
+# a dropped-and-reimported httptools protocol answers raw targets with nothing at all.
+import uvicorn.protocols.http.h11_impl
+import uvicorn.protocols.http.httptools_impl  # noqa: F401
 from helpers import FIXTURES_DIR, OPENAPI_DIR
 from starlette.testclient import TestClient
 
