@@ -128,8 +128,8 @@ def test_a_deleted_resource_still_served_is_caught_by_use_after_free(contract, p
     assert outcome.failing_checks == {"use_after_free"}
     assert "[use_after_free] GET /pets/{petId}" in outcome.stdout
     # The failure is reproduced by the whole sequence: the DELETE, later the GET that still found the pet.
-    chain = rf"Reproduce with these \d+ requests.*\n(\s+curl .*\n)*?\s+curl -X DELETE {url}/pets/(pet_\d+)\n" \
-            rf"(\s+curl .*\n)*?\s+curl -X GET {url}/pets/\2\n"
+    chain = (rf"Reproduce with these \d+ requests.*\n(\s+curl .*\n)*?"
+             rf"\s+curl -X DELETE {url}/pets/(pet_\d+)\n(\s+curl .*\n)*?\s+curl -X GET {url}/pets/\2\n")
     assert re.search(chain, outcome.stdout), outcome.stdout
     failure = outcome.failure("use_after_free")
     assert "previously deleted" in (failure.get("message") or "")
