@@ -111,12 +111,14 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """The target, then how requests are generated: contract and diff."""
     _add_target_arguments(parser)
     parser.add_argument("--mode", choices=["positive", "negative", "all"], default="all",
-                        help="valid requests, invalid ones, or both (default: all)")
+                        help="valid requests, invalid ones, or both (default: all; the stateful phase sends "
+                             "valid ones only)")
     parser.add_argument("--max-examples", type=int, default=None, metavar="N",
                         help="generated requests per operation and phase (default: schemathesis' 100)")
     parser.add_argument("--seed", type=int, default=None, metavar="N", help="seed for reproducible runs")
     parser.add_argument("--phases", default="all", metavar="all|a,b",
-                        help="schemathesis phases: examples, coverage, fuzzing, stateful (default: all)")
+                        help="schemathesis phases: examples, coverage, fuzzing, stateful (default: all; "
+                             "stateful chains requests through the spec's links, declared and inferred)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="concurrent workers (default: 1)")
 
 

@@ -71,7 +71,11 @@ def failure_list(failures: Iterable[FailureRecord], masker: Masker, rebase: Reba
         times = f" ({failure.occurrences} times)" if failure.occurrences > 1 else ""
         reason = f"{failure.title}: {failure.reason}" if failure.reason else failure.title
         lines = [f"{number}. [{failure.check}] {failure.operation}{times}", f"   {masker.mask(reason)}"]
+        if failure.request is not None and failure.steps:
+            lines.append(f"   Reproduce with these {len(failure.steps) + 1} requests, in order (the ids are "
+                         "the ones the run's answers gave):")
         if failure.request is not None:
+            lines += [f"   {curl_command(request, masker, rebase)}" for request in failure.steps]
             lines.append(f"   {curl_command(failure.request, masker, rebase)}")
         blocks.append("\n".join(lines))
     return masker.mask("\n\n".join(blocks))
@@ -84,6 +88,8 @@ def render(
     """The whole text report: table, then failures, findings reported apart, notes, errors and the verdict.
     With `rebase`, curl commands reach the server at its second origin (said once above them)."""
     sections = [f"{title} summary ({result.requests} requests)", summary_table(result)]
+    if result.stateful is not None and result.stateful.scenarios:
+        sections.append(str(result.stateful))
     where = [f"(The curl commands reach {rebase[1]}: start the mock there first with `mockserver serve`.)"] \
         if rebase is not None and (result.failures or result.apart) else []
     if result.failures:

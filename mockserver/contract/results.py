@@ -1,7 +1,8 @@
 """What a run found: pass/fail counts per operation and check, distinct failures, and errors.
 
 Filled from schemathesis' scenario recorders as the engine reports them; a failure keeps the request
-that shows it, from which the report builds a curl command.
+that shows it, from which the report builds a curl command, and, when it took a sequence of requests (the
+stateful phase), the requests before it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemathesis.engine import Status
+
+from mockserver.contract.stateful import StatefulSummary
 
 MAX_REASON_LENGTH = 300
 
@@ -39,6 +42,7 @@ class FailureRecord:
     reason: str
     request: SentRequest | None = None
     occurrences: int = 1
+    steps: tuple[SentRequest, ...] = ()  # the requests before `request` that reproducing it needs, in order
 
 
 @dataclass
@@ -49,6 +53,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # what the run relaxed or skipped, said in one line each
     apart: list[FailureRecord] = field(default_factory=list)  # findings reported apart, not failing (diff)
     requests: int = 0
+    stateful: StatefulSummary | None = None  # when the stateful phase ran
     _index: dict[tuple[str, str, Hashable], FailureRecord] = field(default_factory=dict, repr=False)
 
     @property
@@ -107,15 +112,21 @@ class RunResult:
             self.add_failure(FailureRecord(
                 check=check.name, operation=operation, title=failure.title,
                 reason=one_line(failure.message), request=_sent_request(recorder, case_id),
+                steps=_steps_before(recorder, case_id, check.failure_info.steps),
             ), identity=failure)
         elif check.status == Status.ERROR:
             self.errors.append(f"{operation}: check {check.name} raised an error")
 
 
 def one_line(message: str) -> str:
-    lines = [line.strip().strip("`") for line in message.splitlines() if line.strip()]
+    lines = [_unquoted(" ".join(line.split())) for line in message.splitlines() if line.strip()]
     text = "; ".join(lines[:2])
     return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 1] + "…"
+
+
+def _unquoted(line: str) -> str:
+    """A line without the backticks that fence it whole (a code line); inline ones stay in pairs."""
+    return line.strip("`") if line.startswith("`") and line.endswith("`") else line
 
 
 def sent_request(response: Any) -> SentRequest:
@@ -131,6 +142,13 @@ def _sent_request(recorder: Any, case_id: str) -> SentRequest | None:
         return None
     request = interaction.request
     return SentRequest(request.method, request.uri, _flatten(request.headers.items()), request.body)
+
+
+def _steps_before(recorder: Any, case_id: str, steps: Iterable[Any]) -> tuple[SentRequest, ...]:
+    """The requests sent before the failing one that reproducing it needs (schemathesis' reproduction
+    steps, e.g. the POST that created a resource and the DELETE that removed it)."""
+    earlier = [_sent_request(recorder, step.case_id) for step in steps if step.case_id != case_id]
+    return tuple(request for request in earlier if request is not None)
 
 
 def _flatten(items: Iterable[tuple[str, list[str]]]) -> tuple[tuple[str, str], ...]:

@@ -4,7 +4,8 @@ A `SuitePlan` says what to run against what: the merged spec the mock serves, a 
 in-process ASGI app, the headers to send (credentials included), the checks, and generation settings.
 Before the engine starts, a warm-up sends one plain GET to each operation it can fill in, so that ids
 are known before the first generated request; during the run, every answer adds ids to the pool, and
-path parameters of generated requests are swapped for real ids.
+path parameters of generated requests are swapped for real ids (except where the stateful phase chains
+requests through links: see `mockserver.contract.stateful`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from schemathesis.core.errors import LoaderError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.generation.meta import TestPhase
 
 from mockserver.contract import checks as contract_checks
 from mockserver.contract.context import ContractContext
@@ -31,6 +33,7 @@ from mockserver.contract.coverage import CoverageCollector
 from mockserver.contract.document import schemathesis_document
 from mockserver.contract.probing import response_json
 from mockserver.contract.results import FailureRecord, RunResult, one_line
+from mockserver.contract.stateful import CreatedResources, StatefulSummary
 from mockserver.spec.model import Operation
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -39,6 +42,9 @@ WARM_UP_ROUNDS = 3
 # Hypothesis' health checks stop an operation's run when generation is slow or filters much (e.g. negative
 # values for a parameter that admits almost anything): relaxed, so the run goes on with what it generates.
 RELAXED_HEALTH_CHECKS = ["filter_too_much", "too_slow", "data_too_large", "large_base_example"]
+# The stateful phase follows the links the spec declares and those schemathesis infers from both sources.
+LINK_INFERENCE = ["location-headers", "dependency-analysis"]
+STATEFUL_PHASE = "stateful"
 
 Progress = Callable[[str], None]
 
@@ -120,7 +126,7 @@ def _config_data(plan: SuitePlan) -> dict[str, Any]:
         "warnings": False,
         "suppress-health-check": RELAXED_HEALTH_CHECKS,
         "generation": generation,
-        "phases": {phase: {"enabled": phase in plan.phases} for phase in ALL_PHASES},
+        "phases": _phases_config(plan.phases, plan.mode),
         "checks": checks,
     }
     if plan.base_url is not None:
@@ -130,9 +136,24 @@ def _config_data(plan: SuitePlan) -> dict[str, Any]:
     return data
 
 
+def _phases_config(phases: tuple[str, ...], mode: str) -> dict[str, Any]:
+    """Each phase on or off. The stateful phase chains valid requests only: an invalid one in a chain
+    creates nothing for the next to follow (and schemathesis' mixed mode, drawing from its smallest values
+    first, makes most of a short run's chains invalid); so with `--mode negative` it does not run."""
+    config: dict[str, Any] = {phase: {"enabled": phase in phases} for phase in ALL_PHASES}
+    config[STATEFUL_PHASE] = {
+        "enabled": STATEFUL_PHASE in phases and mode != "negative",
+        "generation": {"mode": "positive"},
+        "inference": {"algorithms": LINK_INFERENCE},
+    }
+    return config
+
+
 def pool_hooks(schema: Any, contract: ContractContext) -> None:
-    """Harvest ids from every answer; give generated requests real ids for their path parameters."""
+    """Harvest ids from every answer; give generated requests real ids for their path parameters (but for
+    the stateful phase's requests to what a POST creates, which keep what schemathesis chose)."""
     pool = contract.pool
+    created = CreatedResources(contract.spec)
 
     def harvest_ids(context: HookContext, case: Case, response: Response) -> None:
         if contract.harvest_ids and 200 <= response.status_code < 300:
@@ -143,6 +164,9 @@ def pool_hooks(schema: Any, contract: ContractContext) -> None:
     def use_real_ids(context: HookContext, case: Case) -> Case:
         meta = case.meta
         if meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+            return case
+        if meta is not None and meta.phase.name == TestPhase.STATEFUL and \
+                created.written_by_post(case.operation.path):
             return case
         for name, value in list((case.path_parameters or {}).items()):
             chosen = pool.choose(case.operation.path, name, value)
@@ -252,32 +276,49 @@ class _ProgressReport:
     """Progress lines as the engine reports events: each phase, then each operation's scenario."""
 
     progress: Progress
-    stateful_scenarios: int = 0  # stateful scenarios span operations, so they are counted instead
-    stateful_requests: int = 0
+    result: RunResult
 
     def __call__(self, event: events.EngineEvent) -> None:
         if isinstance(event, events.PhaseStarted):
             if event.phase.name.value in ALL_PHASES and event.phase.is_enabled and event.operations is None:
-                self.progress(f"{event.phase.name.value} phase")
+                self.progress(f"{event.phase.name.value} phase{_links(event.payload)}")
         elif isinstance(event, events.ScenarioFinished):
             sent = len(event.recorder.interactions)
             if event.label and event.status != Status.SKIP:
                 self.progress(f"  {event.label}: {sent} request(s), {event.status.value}")
-            elif sent:
-                self.stateful_scenarios += 1
-                self.stateful_requests += sent
-        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful":
-            self._stateful_summary()
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == STATEFUL_PHASE:
+            summary = self.result.stateful
+            if summary is not None and summary.scenarios:
+                self.progress(f"  {summary.scenarios} scenario(s), {summary.requests} request(s), "
+                              f"{len(summary.followed)} link(s) followed")
 
-    def _stateful_summary(self) -> None:
-        if self.stateful_scenarios:
-            self.progress(f"  {self.stateful_scenarios} scenario(s), {self.stateful_requests} request(s)")
+
+def _links(payload: Any) -> str:
+    """`: 6 links (3 inferred)` for the stateful phase; nothing for the others."""
+    if not isinstance(payload, events.StatefulPhasePayload):
+        return ""
+    inferred = f" ({payload.inferred_transitions} inferred)" if payload.inferred_transitions else ""
+    return f": {payload.transitions_total} link(s) between operations{inferred}"
+
+
+def _record_stateful(result: RunResult, event: events.EngineEvent) -> None:
+    """Keep what the stateful phase did: the links it had at its start, each scenario it ran."""
+    if isinstance(event, events.PhaseStarted) and isinstance(event.payload, events.StatefulPhasePayload):
+        if result.stateful is None:
+            result.stateful = StatefulSummary()
+        # A repeated pass infers again and finds nothing new: keep the largest counts.
+        result.stateful.links = max(result.stateful.links, event.payload.transitions_total)
+        result.stateful.inferred = max(result.stateful.inferred, event.payload.inferred_transitions)
+    elif isinstance(event, events.ScenarioFinished) and event.phase.value == STATEFUL_PHASE and \
+            result.stateful is not None and event.recorder.interactions:
+        result.stateful.add_scenario(event.recorder)
 
 
 def _execute(schema: Any, plan: SuitePlan, progress: Progress) -> RunResult:
     result = RunResult()
-    report = _ProgressReport(progress)
+    report = _ProgressReport(progress, result)
     for event in from_schema(schema).execute():
+        _record_stateful(result, event)
         report(event)
         if isinstance(event, events.ScenarioFinished):
             result.add_scenario(event.recorder)

@@ -205,8 +205,12 @@ def _inputs(options: ContractOptions, masker: Masker, checks: tuple[str, ...] | 
         raise ContractError("--workers must be at least 1")
     if options.mode not in ("positive", "negative", "all"):
         raise ContractError("--mode must be positive, negative or all")
+    phases = _selected_phases(options.phases)
+    if options.mode == "negative" and phases == ("stateful",):
+        raise ContractError("the stateful phase sends valid requests only: with --mode negative, choose "
+                            "another phase (--phases examples,coverage,fuzzing)")
     return _Inputs(headers=parse_headers(options.headers, masker), params=parse_params(options.params),
-                   checks=checks or _selected_checks(options.checks), phases=_selected_phases(options.phases))
+                   checks=checks or _selected_checks(options.checks), phases=phases)
 
 
 def _contract_plan(options: ContractOptions, masker: Masker) -> SuitePlan:
