@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES_DIR, OPENAPI_DIR
 from contract_servers.pets import SERVERS, SPEC
 from contract_servers.serving import ThreadedServer
+from helpers import FIXTURES_DIR, OPENAPI_DIR, TESTS
 
 from mockserver import create_app
 from mockserver.cli import main
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = TESTS / "corpus"
 CRUD_SPECS = sorted(path.stem for path in CORPUS.glob("crud_*.yaml"))
 STATEFUL = ["--phases", "stateful", "--max-examples", "10", "--seed", "1"]
 STATEFUL_CHECKS = {"use_after_free", "ensure_resource_availability"}
