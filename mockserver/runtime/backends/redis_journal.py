@@ -1,0 +1,143 @@
+"""The journal in Redis: a capped stream of every session's requests (`XADD ... MAXLEN ~ N`) and one per
+session, written from a bounded outbox so that no request waits on Redis.
+
+A request's exchange goes into this worker's outbox before its answer is sent; a background task writes
+the outbox in batches (one script call each). Reading the journal first asks every worker to write what
+its outbox holds (a barrier: see `RedisBackend.calls`), so a request answered before the read is in it.
+While Redis is unreachable the outbox keeps the newest entries (at most the journal's size) and is
+written when Redis is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from mockserver.http.answer import Answer
+from mockserver.resources.store import DEFAULT_SESSION
+from mockserver.runtime.backends.base import JournalPage
+from mockserver.runtime.backends.redis_keys import Keys, quoted
+from mockserver.runtime.journal import Exchange
+
+BATCH = 256  # exchanges per script call
+
+Write = Callable[[list[str], list[Any]], Awaitable[Any]]
+
+
+class RedisJournal:
+    """This worker's side of the shared journal: its outbox, its writer, and reading the streams."""
+
+    def __init__(self, keys: Keys, capacity: int, body_limit: int, ttl_ms: int) -> None:
+        self.keys = keys
+        self.capacity = capacity
+        self.body_limit = body_limit
+        self.ttl_ms = ttl_ms
+        self.dropped = 0  # entries the outbox could not keep during an outage
+        self._outbox: deque[Exchange] = deque()
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+
+    @property
+    def pending(self) -> int:
+        return len(self._outbox)
+
+    def record(self, exchange: Exchange) -> None:
+        outbox = self._outbox
+        outbox.append(exchange)
+        if len(outbox) > self.capacity:
+            outbox.popleft()
+            self.dropped += 1
+        self._wake.set()
+
+    async def run(self, write: Write, can_write: Callable[[], bool],
+                  on_error: Callable[[Exception], None]) -> None:
+        """Write the outbox whenever it has entries (the background task of a worker)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not can_write():
+                continue  # written when the state is back (`flush`)
+            try:
+                await self.flush(write)
+            except Exception as error:  # a lost connection: kept for later
+                on_error(error)
+
+    async def flush(self, write: Write) -> None:
+        """Write everything the outbox holds; on failure the entries stay in it and the error is raised."""
+        async with self._lock:
+            outbox = self._outbox
+            while outbox:
+                batch = [outbox.popleft() for _ in range(min(BATCH, len(outbox)))]
+                try:
+                    await write(*self._script_input(batch))
+                except BaseException:
+                    outbox.extendleft(reversed(batch))
+                    while len(outbox) > self.capacity:
+                        outbox.popleft()
+                        self.dropped += 1
+                    raise
+
+    def _script_input(self, batch: list[Exchange]) -> tuple[list[str], list[Any]]:
+        keys = [self.keys.journal, self.keys.journals]
+        index: dict[str, int] = {}
+        entries: list[Any] = []
+        for exchange in batch:
+            session = exchange.session
+            if session == DEFAULT_SESSION:
+                position = 0
+            else:
+                position = index.get(session, 0)
+                if not position:
+                    keys.append(self.keys.session(session, "journal"))
+                    position = index[session] = len(keys)
+            meta, body = encode(exchange, self.body_limit)
+            entries += [position, quoted(session), meta, body]
+        return keys, [self.capacity, self.ttl_ms, len(batch), *entries]
+
+    async def read(self, client: Any, session: str | None, limit: int | None) -> JournalPage:
+        """The newest `limit` entries (None: all kept) of one session or of all, oldest first."""
+        wanted = self.capacity if limit is None else min(max(limit, 0), self.capacity)
+        if session is None or session == DEFAULT_SESSION:
+            key = self.keys.journal
+        else:
+            key = self.keys.session(session, "journal")
+        if session == DEFAULT_SESSION:  # kept in the journal of all only: picked out
+            found = [entry for entry in _entries(await client.xrevrange(key, count=self.capacity))
+                     if entry.session == DEFAULT_SESSION]
+            total = len(found)
+            found = found[:wanted]
+        else:
+            total = min(int(await client.xlen(key)), self.capacity)
+            found = _entries(await client.xrevrange(key, count=wanted)) if wanted else []
+        found.reverse()
+        return JournalPage(found, total, self.capacity, self.body_limit)
+
+
+def encode(exchange: Exchange, body_limit: int) -> tuple[bytes, bytes]:
+    """An exchange as a stream entry's fields: its metadata (JSON) and its request body (cut)."""
+    body = exchange.body
+    size = exchange.body_size
+    if len(body) > body_limit:
+        size = len(body)
+        body = body[:body_limit]
+    headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in exchange.raw_headers]
+    meta = orjson.dumps([exchange.method, exchange.path, exchange.query, headers, exchange.operation,
+                         exchange.operation_id, exchange.status, exchange.source,
+                         round(exchange.duration_ms, 3), exchange.time, size])
+    return meta, body
+
+
+def decode(fields: dict[bytes, bytes]) -> Exchange:
+    (method, path, query, headers, operation, operation_id, status, source, duration_ms, time,
+     size) = orjson.loads(fields[b"m"])
+    raw_headers = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    return Exchange(method, path, tuple(tuple(pair) for pair in query), raw_headers, fields.get(b"b", b""),
+                    operation, operation_id, Answer(status, None, None, source), duration_ms, time, size)
+
+
+def _entries(found: list[tuple[bytes, dict[bytes, bytes]]]) -> list[Exchange]:
+    return [decode(fields) for _, fields in found]
