@@ -36,6 +36,12 @@ def free_port() -> int:
 class RedisServer:
     """A redis-server of the tests: no persistence, its files in `folder`; started and stopped by PID."""
 
+    MISSING = MISSING
+
+    @staticmethod
+    def installed() -> bool:
+        return shutil.which("redis-server") is not None
+
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
@@ -80,7 +86,7 @@ class RedisServer:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A redis-server for this test session (each pytest-xdist worker has its own)."""
-    if shutil.which("redis-server") is None:
+    if not RedisServer.installed():
         pytest.skip(MISSING)
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     try:

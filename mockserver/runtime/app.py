@@ -98,6 +98,7 @@ class MockApp:
         self.state.listeners.append(self.memo.clear)
         stateful = self.stateful is not None
         self._record_operations = frozenset(self.resources.roles()) if stateful else frozenset()
+        self._record_writes = self.stateful.impure_operations if self.stateful is not None else frozenset()
         self._routes: dict[tuple[str, str], Route] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,7 +153,8 @@ class MockApp:
             match = self.router.match(path, method)
             reached = match.candidates if match is not None and match.operation is not None else ()
             keys = tuple(operation.key for operation, _ in reached)
-            found = Route(keys, any(key in self._record_operations for key in keys))
+            found = Route(keys, any(key in self._record_operations for key in keys),
+                          any(key in self._record_writes for key in keys))
             if len(self._routes) >= 4096:
                 self._routes.clear()
             self._routes[(method, path)] = found

@@ -16,9 +16,10 @@ from typing import Any
 
 from mockserver.resources.store import DEFAULT_SESSION
 
-# The counted override this request claimed in a shared store (its id), set by the backend before the
-# answer is computed: with several workers, a counted override answers only the requests that won it.
-CLAIMED: ContextVar[int | None] = ContextVar("mockserver_claimed_override", default=None)
+# The counted override this request claimed in a shared store, set by the backend before the answer is
+# computed: with several workers, a counted override answers only the requests that won a use of it (and
+# the one that won its last use even when the worker's copy has dropped it meanwhile).
+CLAIMED: ContextVar[Override | None] = ContextVar("mockserver_claimed_override", default=None)
 
 
 @dataclass
@@ -99,14 +100,16 @@ class Control:
     def take(self, operation_key: str, session: str | None) -> Override | None:
         """The override answering a request of `session` to the operation, counted as used (and dropped once
         used up); None when none applies."""
+        if self.shared:
+            claimed = CLAIMED.get()
+            if claimed is not None and claimed.operation_key == operation_key:
+                return claimed  # counted in the shared store, which drops it when used up
         with self._lock:
             for override in self.applicable(session):
                 if override.operation_key != operation_key:
                     continue
                 if override.times is not None and self.shared:
-                    if CLAIMED.get() == override.id:  # counted in the shared store, which drops it
-                        return override
-                    continue  # used up elsewhere, or not claimed for this request
+                    continue  # used up elsewhere, or not won by this request
                 override.used += 1
                 if override.times is not None and override.used >= override.times:
                     self._sessions[override.session].overrides.remove(override)

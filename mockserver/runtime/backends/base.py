@@ -56,10 +56,12 @@ class JournalPage:
 
 @dataclass(frozen=True)
 class Route:
-    """What a request reaches: the operations its route matches and whether any keeps records."""
+    """What a request reaches: the operations its route matches, whether any reads or writes records, and
+    whether any writes them."""
 
     operations: tuple[str, ...]
     records: bool
+    writes: bool = False
 
 
 Answering = Callable[[], "tuple[Operation | None, Answer]"]

@@ -10,6 +10,8 @@ reads what any of them wrote before, and two writes never interleave.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -23,7 +25,8 @@ from mockserver.resources.store import DEFAULT_SESSION, MISSING, Changes, Missin
 from mockserver.runtime.backends.redis_keys import Keys, quoted
 from mockserver.spec.model import Operation
 
-MAX_ATTEMPTS = 20  # answers computed again when other writes to the session came first
+MAX_ATTEMPTS = 50  # answers computed again when other processes' writes to the session came first
+CONFLICT_PAUSE_S = 0.002  # at most, before trying again (random: two processes do not meet again)
 Script = Callable[[list[str], list[Any]], Awaitable[Any]]
 
 
@@ -68,6 +71,8 @@ class RedisRecords:
         self.resources = list(resources)
         self.ttl_ms = ttl_ms
         self._copies: OrderedDict[str, _Copy] = OrderedDict()  # the most recently used last
+        # A session's writes in this process, one at a time: its lock and how many requests hold or await it.
+        self._writing: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # The RecordStore protocol, read by the answer logic (synchronous: no I/O).
 
@@ -139,9 +144,27 @@ class RedisRecords:
     # The async steps around a request.
 
     async def around(self, session: str, answer: Callable[[], tuple[Operation | None, Answer]],
-                     load: Script | None, commit: Script | None) -> tuple[Operation | None, Answer]:
+                     load: Script | None, commit: Script | None, writes: bool = False
+                     ) -> tuple[Operation | None, Answer]:
         """Answer on a current copy of the session and write its changes; without `load` and `commit` (the
-        state is unreachable) on the last known copy, refusing changes."""
+        state is unreachable) on the last known copy, refusing changes. A request that may write waits for
+        the session's other writes in this process, so that only other processes' can come first."""
+        if not writes or commit is None:
+            return await self._attempts(session, answer, load, commit)
+        lock, users = self._writing.get(session) or (asyncio.Lock(), 0)
+        self._writing[session] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._attempts(session, answer, load, commit)
+        finally:
+            lock, users = self._writing[session]
+            if users == 1:
+                del self._writing[session]
+            else:
+                self._writing[session] = (lock, users - 1)
+
+    async def _attempts(self, session: str, answer: Callable[[], tuple[Operation | None, Answer]],
+                        load: Script | None, commit: Script | None) -> tuple[Operation | None, Answer]:
         for _ in range(MAX_ATTEMPTS):
             if load is not None:
                 await self.load(session, load)
@@ -159,6 +182,7 @@ class RedisRecords:
             if version is not None:
                 self._apply(view, version)
                 return operation, answered
+            await asyncio.sleep(random.uniform(0, CONFLICT_PAUSE_S))
         return operation, mock_error(503, f"session {session!r}: too many simultaneous changes; try again",
                                      source="state")
 

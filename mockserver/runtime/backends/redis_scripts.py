@@ -136,13 +136,15 @@ return n
 """
 
 # KEYS: generation, controls, then one session's overrides, uses, control (or none: every session's).
-# ARGV: prefix. Returns the generation, then per session: quoted name, overrides, uses, scenario.
+# ARGV: prefix. Returns the generation, then per session: quoted name, overrides, uses, scenario, and the
+# milliseconds until its keys expire (-1: never).
 LOAD_CONTROL = _COMMON + """
 local g = tonumber(redis.call('GET', KEYS[1]) or '0')
 local out = {g}
 local function load(q, overrides, uses, control)
+  local ttl = math.max(redis.call('PTTL', overrides), redis.call('PTTL', control))
   local found = {q, redis.call('HGETALL', overrides), redis.call('HGETALL', uses),
-                 redis.call('HGET', control, 'scenario') or ''}
+                 redis.call('HGET', control, 'scenario') or '', ttl}
   for _, value in ipairs(found) do table.insert(out, value) end
 end
 if #KEYS > 2 then

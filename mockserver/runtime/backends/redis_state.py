@@ -108,6 +108,7 @@ class RedisBackend:
         self._told_down = False
         self._known = 0  # the newest generation this worker's copy holds
         self._fresh_until = 0.0  # the end of this worker's lease, by its clock
+        self._deadlines: dict[str, float] = {}  # when sessions' control keys expire, by this process's clock
         self._tasks: list[asyncio.Task[None]] = []
         self._first_attempt = asyncio.Event()
         self._resyncing = asyncio.Lock()
@@ -210,8 +211,12 @@ class RedisBackend:
         await self._beat()
 
     async def _beat(self) -> None:
-        """Renew this worker's lease, acknowledging the generation its copy holds."""
+        """Renew this worker's lease, acknowledging the generation its copy holds; forget the sessions
+        whose keys expired in Redis meanwhile."""
         sent = time.monotonic()
+        for session in [name for name, deadline in self._deadlines.items() if deadline <= sent]:
+            del self._deadlines[session]
+            self.holder.control.replace({}, only=session)
         await self._script("ack", [self.keys.worker(self.worker_id), self.keys.workers],
                            [self._known, LEASE_MS, self.worker_id])
         self._fresh_until = sent + LEASE_MS / 1000 - HEARTBEAT_S
@@ -219,7 +224,7 @@ class RedisBackend:
     async def _load_all(self) -> None:
         found = await self._script("load_control", [self.keys.generation, self.keys.controls],
                                    [self.keys.prefix])
-        generation, sessions = _control(found)
+        generation, sessions, self._deadlines = _control(found)
         self.holder.control.replace(sessions)
         self._known = generation  # never less than what messages said, unless Redis restarted empty
         self.holder.refreshed()
@@ -227,8 +232,11 @@ class RedisBackend:
     async def _load_session(self, session: str) -> None:
         keys = [self.keys.generation, self.keys.controls,
                 *(self.keys.session(session, kind) for kind in ("overrides", "uses", "control"))]
-        _, sessions = _control(await self._script("load_control", keys, [self.keys.prefix]), session)
+        found = await self._script("load_control", keys, [self.keys.prefix])
+        _, sessions, deadlines = _control(found, session)
         self.holder.control.replace(sessions, only=session)
+        self._deadlines.pop(session, None)
+        self._deadlines.update(deadlines)
 
     async def _resync(self) -> None:
         """Reload everything when this worker's lease lapsed (its event loop was held up): it may have
@@ -263,8 +271,8 @@ class RedisBackend:
 
     async def around(self, session: str, route: Callable[[], Route], answer: Answering
                      ) -> tuple[Operation | None, Answer]:
-        if self._client is None:
-            await self.start()  # served without a lifespan (an in-process transport)
+        if not self._first_attempt.is_set():
+            await self.start()  # the first requests wait for the first copy (or the first failure)
         if self._available and time.monotonic() > self._fresh_until:
             await self._resync()
         claim = await self._claim(session, route) if self.holder.control.busy else None
@@ -274,8 +282,9 @@ class RedisBackend:
                 operation, answered = answer()
             elif self._available:
                 try:
-                    operation, answered = await records.around(session, answer, self._scripts["load_records"],
-                                                               self._scripts["commit_records"])
+                    scripts = self._scripts
+                    operation, answered = await records.around(session, answer, scripts["load_records"],
+                                                               scripts["commit_records"], route().writes)
                 except (RedisError, OSError) as error:
                     self._down(error)
                     operation, answered = await records.around(session, answer, None, None)
@@ -290,7 +299,7 @@ class RedisBackend:
             answered.headers[WARNING_HEADER] = DEGRADED if previous is None else f"{previous}; {DEGRADED}"
         return operation, answered
 
-    async def _claim(self, session: str, route: Callable[[], Route]) -> Token[int | None] | None:
+    async def _claim(self, session: str, route: Callable[[], Route]) -> Token[Override | None] | None:
         """Win a use of the counted override that would answer this request, if any (atomically in Redis:
         with several workers, `times=N` answers exactly N requests)."""
         candidates = self.holder.control.applicable(session)
@@ -303,16 +312,16 @@ class RedisBackend:
             if override.times is None:
                 return None
             if not self._available:
-                return CLAIMED.set(override.id)  # counted here only, until Redis is back
+                return CLAIMED.set(override)  # counted here only, until Redis is back
             owner = override.session
             keys = [self.keys.generation, *(self.keys.session(owner, kind) for kind in ("overrides", "uses"))]
             try:
                 used = await self._script("claim", keys,
                                           [self.keys.channel, owner, override.id, override.times])
             except (RedisError, OSError):
-                return CLAIMED.set(override.id)
+                return CLAIMED.set(override)
             if int(used) > 0:
-                return CLAIMED.set(override.id)
+                return CLAIMED.set(override)
         return None
 
     # Changes and reads (the admin API).
@@ -332,7 +341,7 @@ class RedisBackend:
         if session is not None:
             keys += [self.keys.session(session, kind) for kind in ("overrides", "uses", "control")]
         found = await self._read("load_control", keys, [self.keys.prefix])
-        _, sessions = _control(found, session)
+        _, sessions, _ = _control(found, session)
         return sorted((override for own in sessions.values() for override in own.overrides),
                       key=lambda override: override.id)
 
@@ -422,7 +431,7 @@ class RedisBackend:
         return self._client
 
     async def _ready(self) -> None:
-        if self._client is None:
+        if not self._first_attempt.is_set():
             await self.start()
         if not self._available:
             raise StateUnavailable(f"the shared state at {self.description} is unreachable; try again when "
@@ -481,16 +490,22 @@ class RedisBackend:
             await asyncio.sleep(ACK_POLL_S)
 
 
-def _control(found: list[Any], only: str | None = None) -> tuple[int, dict[str, SessionControl]]:
-    """The generation and the sessions' control state from LOAD_CONTROL's answer."""
+def _control(found: list[Any], only: str | None = None
+             ) -> tuple[int, dict[str, SessionControl], dict[str, float]]:
+    """The generation, the sessions' control state and when each expires (by this process's clock) from
+    LOAD_CONTROL's answer."""
     generation = int(found[0])
     sessions: dict[str, SessionControl] = {}
-    for position in range(1, len(found), 4):
-        name_part, overrides, uses, scenario = found[position:position + 4]
+    deadlines: dict[str, float] = {}
+    now = time.monotonic()
+    for position in range(1, len(found), 5):
+        name_part, overrides, uses, scenario, ttl = found[position:position + 5]
         session = only if only is not None else unquoted(name_part.decode())
         used = {int(uses[i]): int(uses[i + 1]) for i in range(0, len(uses), 2)}
         listed = sorted((Override.from_data(orjson.loads(overrides[i + 1]), session, int(overrides[i]),
                                             used.get(int(overrides[i]), 0))
                          for i in range(0, len(overrides), 2)), key=lambda override: override.id)
         sessions[session] = SessionControl(listed, scenario.decode() if scenario else None)
-    return generation, sessions
+        if int(ttl) > 0:
+            deadlines[session] = now + int(ttl) / 1000
+    return generation, sessions, deadlines
