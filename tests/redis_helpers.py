@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from dx_helpers import ServeProcess
 
 WAIT_SECONDS = 20.0  # generous: only a failing test waits this long
