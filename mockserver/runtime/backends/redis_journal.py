@@ -24,6 +24,9 @@ from mockserver.runtime.backends.redis_keys import Keys, quoted
 from mockserver.runtime.journal import Exchange
 
 BATCH = 256  # exchanges per script call
+# How long the writer gathers entries before writing them: a write per request would cost more than the
+# request (readers do not wait for it: they ask every worker to write what it holds).
+GATHER_S = 0.005
 
 Write = Callable[[list[str], list[Any]], Awaitable[Any]]
 
@@ -58,6 +61,8 @@ class RedisJournal:
         """Write the outbox whenever it has entries (the background task of a worker)."""
         while True:
             await self._wake.wait()
+            if len(self._outbox) < BATCH:
+                await asyncio.sleep(GATHER_S)
             self._wake.clear()
             if not can_write():
                 continue  # written when the state is back (`flush`)
@@ -67,11 +72,14 @@ class RedisJournal:
                 on_error(error)
 
     async def flush(self, write: Write) -> None:
-        """Write everything the outbox holds; on failure the entries stay in it and the error is raised."""
+        """Write what the outbox holds (not what comes while writing: that waits for the next batch); on
+        failure the entries stay in it and the error is raised."""
         async with self._lock:
             outbox = self._outbox
-            while outbox:
-                batch = [outbox.popleft() for _ in range(min(BATCH, len(outbox)))]
+            remaining = len(outbox)
+            while remaining > 0 and outbox:
+                batch = [outbox.popleft() for _ in range(min(BATCH, remaining, len(outbox)))]
+                remaining -= len(batch)
                 try:
                     await write(*self._script_input(batch))
                 except BaseException:
@@ -82,9 +90,11 @@ class RedisJournal:
                     raise
 
     def _script_input(self, batch: list[Exchange]) -> tuple[list[str], list[Any]]:
+        """JOURNAL_ADD's keys and arguments for a batch (see the script)."""
         keys = [self.keys.journal, self.keys.journals]
         index: dict[str, int] = {}
         entries: list[Any] = []
+        blob: list[bytes] = []
         for exchange in batch:
             session = exchange.session
             if session == DEFAULT_SESSION:
@@ -94,9 +104,10 @@ class RedisJournal:
                 if not position:
                     keys.append(self.keys.session(session, "journal"))
                     position = index[session] = len(keys)
-            meta, body = encode(exchange, self.body_limit)
-            entries += [position, quoted(session), meta, body]
-        return keys, [self.capacity, self.ttl_ms, len(batch), *entries]
+            meta, headers, body = encode(exchange, self.body_limit)
+            entries.append((position, quoted(session), meta.decode(), len(headers), len(body)))
+            blob += (headers, body)
+        return keys, [self.capacity, self.ttl_ms, orjson.dumps(entries), b"".join(blob)]
 
     async def read(self, client: Any, session: str | None, limit: int | None) -> JournalPage:
         """The newest `limit` entries (None: all kept) of one session or of all, oldest first."""
@@ -117,26 +128,33 @@ class RedisJournal:
         return JournalPage(found, total, self.capacity, self.body_limit)
 
 
-def encode(exchange: Exchange, body_limit: int) -> tuple[bytes, bytes]:
-    """An exchange as a stream entry's fields: its metadata (JSON) and its request body (cut)."""
+def encode(exchange: Exchange, body_limit: int) -> tuple[bytes, bytes, bytes]:
+    """An exchange as a stream entry's fields: its metadata (JSON), its headers (`name: value` lines, as
+    received: a header cannot hold a line break) and its request body (cut)."""
     body = exchange.body
     size = exchange.body_size
     if len(body) > body_limit:
         size = len(body)
         body = body[:body_limit]
-    headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in exchange.raw_headers]
-    meta = orjson.dumps([exchange.method, exchange.path, exchange.query, headers, exchange.operation,
-                         exchange.operation_id, exchange.status, exchange.source,
-                         round(exchange.duration_ms, 3), exchange.time, size])
-    return meta, body
+    headers = b"\r\n".join(map(b": ".join, exchange.raw_headers))  # in C: this runs per request
+    meta = orjson.dumps((exchange.method, exchange.path, exchange.query, exchange.operation,
+                         exchange.operation_id, exchange.status, exchange.source, exchange.duration_ms,
+                         exchange.time, size))
+    return meta, headers, body
 
 
 def decode(fields: dict[bytes, bytes]) -> Exchange:
-    (method, path, query, headers, operation, operation_id, status, source, duration_ms, time,
-     size) = orjson.loads(fields[b"m"])
-    raw_headers = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    method, path, query, operation, operation_id, status, source, duration_ms, time, size = orjson.loads(
+        fields[b"m"])
+    lines = fields.get(b"h", b"")
+    raw_headers = tuple(_header(line) for line in lines.split(b"\r\n")) if lines else ()
     return Exchange(method, path, tuple(tuple(pair) for pair in query), raw_headers, fields.get(b"b", b""),
                     operation, operation_id, Answer(status, None, None, source), duration_ms, time, size)
+
+
+def _header(line: bytes) -> tuple[bytes, bytes]:
+    name, _, value = line.partition(b": ")
+    return name, value
 
 
 def _entries(found: list[tuple[bytes, dict[bytes, bytes]]]) -> list[Exchange]:

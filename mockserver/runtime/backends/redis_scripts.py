@@ -114,22 +114,28 @@ BARRIER = _COMMON + """
 return announce(KEYS[1], ARGV[1], 'flush', '')
 """
 
-# KEYS: journal, journals, one session journal per session named below. ARGV: cap, ttl, count, then per
-# entry: its session journal's KEYS index (0: the default session's, kept in the journal only), quoted
-# session, metadata, body.
+# A batch of journal entries in two arguments (a request's worth of arguments each would cost the writer
+# more than the request): a JSON list of [session journal's KEYS index (0: the default session's, kept in
+# the journal only), quoted session, metadata (JSON text), headers' length, body's length], and the
+# headers and bodies one after the other. KEYS: journal, journals, the session journals named.
+# ARGV: cap, ttl, entries, bytes.
 JOURNAL_ADD = _COMMON + """
-local cap, ttl, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local cap, ttl = ARGV[1], tonumber(ARGV[2])
+local entries, blob = cjson.decode(ARGV[3]), ARGV[4]
 local now = now_ms()
-local i = 4
-for _ = 1, n do
-  local index, q, meta, body = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  i = i + 4
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', cap, '*', 'm', meta, 'b', body)
+local at = 1
+for _, entry in ipairs(entries) do
+  local index, q, meta = entry[1], entry[2], entry[3]
+  local headers = string.sub(blob, at, at + entry[4] - 1)
+  local body = string.sub(blob, at + entry[4], at + entry[4] + entry[5] - 1)
+  at = at + entry[4] + entry[5]
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', cap, '*', 'm', meta, 'h', headers, 'b', body)
   if index > 0 then
-    redis.call('XADD', KEYS[index], 'MAXLEN', '~', cap, '*', 'm', meta, 'b', body)
+    redis.call('XADD', KEYS[index], 'MAXLEN', '~', cap, '*', 'm', meta, 'h', headers, 'b', body)
     redis.call('ZADD', KEYS[2], now, q)
   end
 end
+local n = #entries
 expire(ttl, KEYS, 3)
 if ttl > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl) end
 return n

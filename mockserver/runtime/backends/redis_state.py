@@ -275,9 +275,11 @@ class RedisBackend:
             await self.start()  # the first requests wait for the first copy (or the first failure)
         if self._available and time.monotonic() > self._fresh_until:
             await self._resync()
+        records = self.records
+        if records is None and self._available and not self.holder.control.busy:  # most requests
+            return answer()
         claim = await self._claim(session, route) if self.holder.control.busy else None
         try:
-            records = self.records
             if records is None or not route().records:
                 operation, answered = answer()
             elif self._available:
