@@ -1,13 +1,13 @@
 # The two commands a newcomer needs:
 #   make serve   install into .venv (the first time, and when pyproject.toml changes), then serve the
 #                bundled API on http://127.0.0.1:4010 (about 40 s the first time, 2 s after that)
-#   make test    install with the test extras, plus Debian's chromium when missing, then ruff, mypy and
-#                the whole test suite (about 4 minutes on 2 cores)
+#   make test    install with the test extras, plus Debian's chromium and redis-server when missing, then
+#                ruff, mypy and the whole test suite (about 4 minutes on 2 cores)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test install install-test browser
+.PHONY: serve test install install-test browser redis
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ serve: install
 	@$(BIN)/python -m compileall -q mockserver fixtures
 	$(BIN)/mockserver serve openapi --fixtures fixtures --host 127.0.0.1 --port 4010
 
-test: install-test browser
+test: install-test browser redis
 	@echo "make test: ruff, mypy, then pytest on 2 workers (about 4 minutes on 2 cores)"
 	$(BIN)/ruff check mockserver tests benchmarks
 	$(BIN)/mypy
@@ -45,3 +45,11 @@ browser:
 		echo "make test: installing Debian's chromium for the browser tests (tests/browser), once"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 		|| echo "make test: chromium could not be installed: the browser tests will be skipped"; }
+
+# The shared-state tests (tests/test_state_redis.py) start their own redis-server: Debian's, installed when
+# missing; without it (no root, not Debian) those tests are skipped, saying why.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "make test: installing Debian's redis-server for the shared-state tests (tests/test_state_redis.py), once"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+		|| echo "make test: redis-server could not be installed: the shared-state tests will be skipped"; }

@@ -35,6 +35,7 @@ from mockserver.http.routing import Router
 from mockserver.resources import DEFAULT_SESSION, Inference, infer_resources
 from mockserver.resources.inference import DEFAULT_INITIAL_RECORDS
 from mockserver.runtime.asgi import MAX_BODY_BYTES, lifespan, read_body, request_target, send_answer
+from mockserver.runtime.backends import DEFAULT_DEPLOYMENT, DEFAULT_SESSION_TTL_S, Route, open_backend
 from mockserver.runtime.delivery import FaultSettings, deliver
 from mockserver.runtime.journal import (
     DEFAULT_BODY_LIMIT,
@@ -44,7 +45,7 @@ from mockserver.runtime.journal import (
     Observer,
 )
 from mockserver.runtime.memo import AnswerMemo
-from mockserver.runtime.sessions import DEFAULT_MAX_RECORDS, DEFAULT_MAX_SESSIONS, MemoryRecordStore
+from mockserver.runtime.sessions import DEFAULT_MAX_RECORDS, DEFAULT_MAX_SESSIONS
 from mockserver.runtime.state import MockState, OverrideSource
 from mockserver.spec import load_spec
 from mockserver.spec.model import Operation, Spec
@@ -94,10 +95,15 @@ class MockApp:
         # Operations whose answers may vary for the same request (Python hooks): never memoized.
         self._impure = frozenset(key for source in self.sources for key in source.impure_operations)
         self.observers.insert(0, self.state.record)
+        self.state.listeners.append(self.memo.clear)
+        stateful = self.stateful is not None
+        self._record_operations = frozenset(self.resources.roles()) if stateful else frozenset()
+        self._record_writes = self.stateful.impure_operations if self.stateful is not None else frozenset()
+        self._routes: dict[tuple[str, str], Route] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await lifespan(receive, send)
+            await lifespan(receive, send, self.state.backend.start, self.state.backend.stop)
             return
         if scope["type"] != "http":
             return
@@ -106,7 +112,10 @@ class MockApp:
         body, too_large = await read_body(receive)
         path, query = request_target(scope.get("raw_path") or scope["path"].encode(),
                                      scope.get("query_string", b""))
-        operation, answer = self._memoized(scope, path, query, headers, body, too_large)
+        if self.state.backend.shared:
+            operation, answer = await self._shared(scope, path, query, headers, body, too_large)
+        else:
+            operation, answer = self._memoized(scope, path, query, headers, body, too_large)
         documented = self.spec_answers.documented
         answer, fault = self.faults.plan(documented, operation, answer, headers.get("prefer"))
         if answer.delay_ms:
@@ -122,6 +131,35 @@ class MockApp:
             observer(exchange)
         await deliver(send_answer, send, receive, answer, fault, head=scope["method"] == "HEAD")
 
+    async def _shared(
+        self,
+        scope: Scope,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        headers: Headers,
+        body: bytes,
+        too_large: bool,
+    ) -> tuple[Operation | None, Answer]:
+        """The answer with a state shared outside this process: the backend does its I/O around it."""
+        method = scope["method"]
+        return await self.state.backend.around(
+            headers.get(SESSION_HEADER) or DEFAULT_SESSION, lambda: self._route(method, path),
+            lambda: self._memoized(scope, path, query, headers, body, too_large))
+
+    def _route(self, method: str, path: str) -> Route:
+        """The operations a request reaches, and whether any keeps records (remembered by method and path)."""
+        found = self._routes.get((method, path))
+        if found is None:
+            match = self.router.match(path, method)
+            reached = match.candidates if match is not None and match.operation is not None else ()
+            keys = tuple(operation.key for operation, _ in reached)
+            found = Route(keys, any(key in self._record_operations for key in keys),
+                          any(key in self._record_writes for key in keys))
+            if len(self._routes) >= 4096:
+                self._routes.clear()
+            self._routes[(method, path)] = found
+        return found
+
     def _memoized(
         self,
         scope: Scope,
@@ -134,13 +172,19 @@ class MockApp:
         """`handle`, or the answer it gave the same request before (see `mockserver.runtime.memo`)."""
         state = self.state
         records = state.records
-        version = 0 if records is None else records.version(headers.get(SESSION_HEADER) or DEFAULT_SESSION)
-        key = None if state.overrides else AnswerMemo.key(scope, body, too_large, state.scenario, version)
+        control = state.control
+        session = DEFAULT_SESSION
+        if records is not None or control.busy:
+            session = headers.get(SESSION_HEADER) or DEFAULT_SESSION
+        version = 0 if records is None else records.version(session)
+        overridden = control.busy and control.has_overrides(session)
+        scenario = control.scenario(session, state.default_scenario)
+        key = None if overridden else AnswerMemo.key(scope, body, too_large, scenario, version)
         if key is not None and (found := self.memo.get(key)) is not None:
             return found
         operation, answer = self.handle(scope["method"], path, query, headers, body, too_large)
         pure = operation is None or operation.key not in self._impure
-        if key is not None and pure and not state.overrides:
+        if key is not None and pure and not (control.busy and control.has_overrides(session)):
             answer = self.memo.put(key, operation, answer)
         return operation, answer
 
@@ -218,13 +262,19 @@ class MockApp:
             return named or runtime.failures.render(outcome)
         context = AnswerContext(  # positional: keyword arguments cost more, per request
             operation, outcome, parse_preferences(headers.get("prefer"), query), headers.get("accept"),
-            headers.get(SCENARIO_HEADER) or self.state.scenario, headers, runtime.behaviour_headers,
+            headers.get(SCENARIO_HEADER) or self._scenario(headers), headers, runtime.behaviour_headers,
         )
         for source in self.sources:
             answer = source.answer(context)
             if answer is not None:
                 return answer
         return self.spec_answers.answer(context)
+
+    def _scenario(self, headers: Headers) -> str | None:
+        """The scenario the request's session is served (its own switch, else the deployment's)."""
+        state = self.state
+        session = headers.get(SESSION_HEADER) if state.control.busy else None
+        return state.control.scenario(session, state.default_scenario)
 
     def _runtime(self, operation: Operation) -> _OperationRuntime:
         runtime = self._runtimes.get(operation.key)
@@ -267,12 +317,20 @@ def create_app(
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     max_records: int = DEFAULT_MAX_RECORDS,
     initial_records: int = DEFAULT_INITIAL_RECORDS,
+    state_url: str | None = None,
+    deployment: str = DEFAULT_DEPLOYMENT,
+    session_ttl: int = DEFAULT_SESSION_TTL_S,
 ) -> MockApp:
     """Build the mock for a spec (a file, a folder of slices, or a loaded Spec) and a fixtures folder.
 
     Stateful resources (see `mockserver.resources`) keep each session's writes, at most `max_records`
     changes per resource in each of at most `max_sessions` sessions; `stateful=False` answers them as any
-    other operation, and `strict_ids` answers 404 for ids never created nor listed."""
+    other operation, and `strict_ids` answers 404 for ids never created nor listed.
+
+    The state (overrides, scenarios, records, journal) lives in this process, or with `state_url`
+    (`redis://HOST:PORT/DB`) in Redis, under the `deployment` namespace, shared by every process serving
+    it; sessions other than the default one are forgotten `session_ttl` seconds after their last change
+    there (see docs/scaling.md)."""
     loaded = spec if isinstance(spec, Spec) else load_spec(Path(spec), validate=strict, strict=strict)
     fixtures_dir = Path(fixtures) if fixtures is not None else None
     if fixtures_dir is not None and not fixtures_dir.is_dir():
@@ -290,9 +348,14 @@ def create_app(
         where = str(fixtures_dir) if fixtures_dir is not None else "(no fixtures folder)"
         choices = ", ".join(scenarios) or "none"
         raise LoadError([Problem(where, "", f"unknown scenario {scenario!r}; scenarios: {choices}")])
-    records = MemoryRecordStore(max_sessions, max_records) if stateful and resources.resources else None
+    backend = open_backend(state_url, deployment=deployment, session_ttl_s=session_ttl,
+                           journal_size=journal_size, journal_body_limit=journal_body_limit)
+    records = None
+    if stateful and resources.resources:
+        records = backend.make_records(max_sessions, max_records, [item.name for item in resources.resources])
     state = MockState(loaded, default_scenario=scenario, journal_size=journal_size,
-                      journal_body_limit=journal_body_limit, journal_bytes=journal_bytes, records=records)
+                      journal_body_limit=journal_body_limit, journal_bytes=journal_bytes, records=records,
+                      backend=backend)
     sources: list[Source] = [] if mode == "generate" else list(fixture_answers.sources)
     stateful_answers = None
     if records is not None:

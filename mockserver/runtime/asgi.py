@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
@@ -68,12 +69,18 @@ def _content_type(media_type: str) -> bytes:
     return content_type_header(media_type).encode("latin-1", "replace")
 
 
-async def lifespan(receive: Receive, send: Send) -> None:
-    """Answer the server's lifespan messages: nothing to start or stop."""
+async def lifespan(receive: Receive, send: Send, startup: Callable[[], Awaitable[None]] | None = None,
+                   shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Answer the server's lifespan messages, starting and stopping what the app holds (its state's
+    connection), neither of which may fail."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if startup is not None:
+                await startup()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if shutdown is not None:
+                await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return

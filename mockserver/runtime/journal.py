@@ -2,7 +2,9 @@
 
 The journal is bounded whatever clients send: by entries, by a prefix of each request body, and by a
 budget of bytes (request bodies and headers, and the answer bodies the exchanges hold), the oldest
-entries going first.
+entries going first. Each exchange belongs to the session its `X-Mock-Session` header names (else the
+default one), and the journal is read and cleared per session too. This is the in-process journal; a
+shared state keeps its own (`mockserver.runtime.backends`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import orjson
 
 from mockserver.http.answer import Answer
 from mockserver.http.encoding import encode_body
+from mockserver.resources.store import DEFAULT_SESSION
 
+SESSION_HEADER_NAME = b"x-mock-session"  # as ASGI servers give header names: lower case
 DEFAULT_JOURNAL_SIZE = 1000
 DEFAULT_BODY_LIMIT = 64 * 1024  # bytes of each request body kept
 DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024  # bytes of every entry together
@@ -55,6 +59,14 @@ class Exchange:
     @property
     def source(self) -> str:
         return self.answer.source
+
+    @property
+    def session(self) -> str:
+        """The session the request belongs to (`X-Mock-Session`, else the default one)."""
+        for name, value in self.raw_headers:
+            if name == SESSION_HEADER_NAME and value:
+                return value.decode("latin-1")
+        return DEFAULT_SESSION
 
     @cached_property
     def headers(self) -> dict[str, str]:
@@ -113,10 +125,22 @@ class Journal:
                 _, dropped = entries.popleft()
                 self.bytes -= dropped
 
-    def clear(self) -> None:
+    def clear(self, session: str | None = None) -> None:
+        """Forget every entry, or those of one session."""
         with self._lock:
-            self._entries.clear()
-            self.bytes = 0
+            if session is None:
+                self._entries.clear()
+                self.bytes = 0
+                return
+            kept = deque(entry for entry in self._entries if entry[0].session != session)
+            self._entries = kept
+            self.bytes = sum(size for _, size in kept)
+
+    def entries(self, session: str | None = None) -> list[Exchange]:
+        """The entries, oldest first: every session's, or one session's."""
+        with self._lock:
+            found = [exchange for exchange, _ in self._entries]
+        return found if session is None else [exchange for exchange in found if exchange.session == session]
 
     def __iter__(self) -> Iterator[Exchange]:
         with self._lock:

@@ -1,21 +1,26 @@
-"""The mock's runtime state: response overrides, the current scenario, the bounded request journal and the
-sessions' records (stateful resources).
+"""The mock's runtime state: response overrides and scenario switches by session, the request journal and
+the sessions' records (stateful resources), behind a `StateBackend` (in this process, or shared in Redis).
 
 The pytest plugin and the admin API drive the same object, so a test and a browser see one behaviour.
+The synchronous methods are the in-process state's (the pytest plugin's own mock); the admin API uses
+the backend's async ones, which work for either.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.answers.context import AnswerContext
+from mockserver.answers.stateful import SESSION_HEADER
 from mockserver.fixture_files.checks import header_field_problem
 from mockserver.fixture_files.values import condition_text
 from mockserver.http.answer import Answer, DocumentedAnswer
 from mockserver.http.negotiation import response_key_for
-from mockserver.resources.store import RecordStore
+from mockserver.resources.store import DEFAULT_SESSION, RecordStore
+from mockserver.runtime.backends import MemoryBackend, StateBackend
+from mockserver.runtime.control import Control, Override
 from mockserver.runtime.journal import (
     DEFAULT_BODY_LIMIT,
     DEFAULT_JOURNAL_BYTES,
@@ -39,32 +44,43 @@ class OverrideHeaderError(OverrideError):
 
 
 @dataclass
-class Override:
-    operation_key: str
-    status: int
-    json: Any
-    headers: dict[str, str]
-    media_type: str | None
-    times: int | None  # None: until reset
-    used: int = 0
-
-
-@dataclass
 class MockState:
     spec: Spec
     default_scenario: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
     journal_body_limit: int = DEFAULT_BODY_LIMIT
     journal_bytes: int = DEFAULT_JOURNAL_BYTES
-    scenario: str | None = None
-    overrides: list[Override] = field(default_factory=list)
     records: RecordStore | None = None  # the sessions' records; None when the mock is stateless
-    journal: Journal = field(init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    backend: StateBackend = field(default_factory=MemoryBackend)
+    control: Control = field(init=False)
+    journal: Journal = field(init=False)  # the in-process journal (a shared state keeps its own)
+    listeners: list[Callable[[], None]] = field(default_factory=list)  # told when a shared state reloads
 
     def __post_init__(self) -> None:
         self.journal = Journal(self.journal_size, self.journal_body_limit, self.journal_bytes)
-        self.scenario = self.default_scenario
+        self.control = Control()
+        self.backend.attach(self)
+
+    @property
+    def scenario(self) -> str | None:
+        """The scenario served to requests of the default session (and of sessions not switched)."""
+        return self.control.scenario(DEFAULT_SESSION, self.default_scenario)
+
+    @scenario.setter
+    def scenario(self, name: str | None) -> None:
+        self.control.switch(DEFAULT_SESSION, name)
+
+    @property
+    def overrides(self) -> list[Override]:
+        """Every session's overrides, oldest first."""
+        return self.control.overrides()
+
+    def scenario_for(self, session: str | None) -> str | None:
+        return self.control.scenario(session, self.default_scenario)
+
+    def refreshed(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def operation(self, name: str) -> Operation:
         operation = self.spec.find_operation(name)
@@ -73,7 +89,7 @@ class MockState:
             raise OverrideError(f"unknown operation {name!r}; known operations: {known}")
         return operation
 
-    def add_override(
+    def make_override(
         self,
         operation_name: str,
         *,
@@ -81,8 +97,9 @@ class MockState:
         json: Any = None,
         headers: dict[str, str] | None = None,
         times: int | None = None,
+        session: str = DEFAULT_SESSION,
     ) -> Override:
-        """Answer `operation_name` with this response (the next `times` calls, or until reset)."""
+        """An override of `operation_name` checked against the spec (not yet in force)."""
         operation = self.operation(operation_name)
         checked_headers = override_headers(operation.key, headers or {})
         key = response_key_for(operation, status)
@@ -99,42 +116,48 @@ class MockState:
                 raise OverrideError(
                     f"override body for {operation.key} {status} violates the spec: " + "; ".join(errors[:5])
                 )
-        override = Override(
-            operation.key, status, json, checked_headers, media.media_type if media else None, times
-        )
-        with self._lock:
-            self.overrides.append(override)
+        media_type = media.media_type if media else None
+        return Override(operation.key, status, json, checked_headers, media_type, times, session=session)
+
+    def add_override(
+        self,
+        operation_name: str,
+        *,
+        status: int = 200,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+        session: str = DEFAULT_SESSION,
+    ) -> Override:
+        """Answer `operation_name` with this response (the next `times` calls, or until reset), for every
+        session (the default one's overrides apply to all) or for one."""
+        override = self.make_override(operation_name, status=status, json=json, headers=headers, times=times,
+                                      session=session)
+        self.control.add(override)
         return override
 
-    def take_override(self, operation: Operation) -> Override | None:
-        with self._lock:
-            for override in reversed(self.overrides):
-                if override.operation_key != operation.key:
-                    continue
-                override.used += 1
-                if override.times is not None and override.used >= override.times:
-                    self.overrides.remove(override)
-                return override
-        return None
+    def take_override(self, operation: Operation, session: str | None = None) -> Override | None:
+        return self.control.take(operation.key, session)
 
     def record(self, exchange: Exchange) -> None:
-        self.journal.record(exchange)
+        self.backend.record(exchange)
 
-    def calls(self, operation: str | None = None) -> list[Exchange]:
-        """Recorded requests, oldest first; only those of one operation when named."""
-        entries = list(self.journal)
+    def calls(self, operation: str | None = None, session: str | None = None) -> list[Exchange]:
+        """Recorded requests, oldest first (of one session when named); only those of one operation when
+        named."""
+        return self.of_operation(self.journal.entries(session), operation)
+
+    def of_operation(self, entries: list[Exchange], operation: str | None) -> list[Exchange]:
         if operation is None:
             return entries
         key = self.operation(operation).key
         return [entry for entry in entries if entry.operation == key]
 
     def reset(self, *, records: bool = True) -> None:
-        """Forget overrides, the journal and the scenario switch, and every session's records unless told
+        """Forget overrides, the journal and the scenario switches, and every session's records unless told
         not to (a test resets only its own session: `reset_session`)."""
-        with self._lock:
-            self.overrides.clear()
-            self.journal.clear()
-            self.scenario = self.default_scenario
+        self.control.reset()
+        self.journal.clear()
         if records and self.records is not None:
             self.records.reset()
 
@@ -145,14 +168,14 @@ class MockState:
 
     def carry_over(self, previous: MockState) -> None:
         """Take over `previous`, the state of the app being replaced (`serve --watch`): share its journal,
-        overrides and lock, so requests still finishing on the old app are recorded here too."""
-        with previous._lock:
-            self.journal = previous.journal
-            self.overrides = previous.overrides
-            self._lock = previous._lock
-            self.scenario = previous.scenario
+        overrides, scenario switches and backend, so requests still finishing on the old app are recorded
+        here too."""
+        self.journal = previous.journal
+        self.control = previous.control
+        self.backend = previous.backend
         if self.records is not None and previous.records is not None:
             self.records.carry_over(previous.records)
+        self.backend.attach(self)
 
 
 def override_headers(operation_key: str, headers: dict[str, Any]) -> dict[str, str]:
@@ -179,9 +202,9 @@ class OverrideSource:
 
     def answer(self, ctx: AnswerContext) -> Answer | None:
         state = self.state
-        if not state.overrides:  # most requests: no lock to take
+        if not state.control.busy:  # most requests: nothing to look at
             return None
-        override = state.take_override(ctx.operation)
+        override = state.take_override(ctx.operation, ctx.headers.get(SESSION_HEADER) or DEFAULT_SESSION)
         if override is None:
             return None
         if override.json is None and override.media_type is not None:

@@ -2,15 +2,23 @@
 plugin uses (scenario, overrides, journal, reset), over HTTP for browsers and scripts.
 
     GET    /__mock__/              the admin page: operations, scenarios, the live journal
-    GET    /__mock__/health        {"status": "ok", ...}
+    GET    /__mock__/health        {"status": "ok", ..., "state": {...}}
     GET    /__mock__/operations    the loaded operations
-    GET    /__mock__/requests      the journal, newest first (?limit=N, ?operation=NAME); DELETE clears it
-    POST   /__mock__/reset         forget overrides, the journal, the scenario switch and every session's
-                                   records; {"session": NAME} forgets only that session's records
+    GET    /__mock__/client        what a client sends by default (credentials) and the base path
+    GET    /__mock__/requests      the journal, newest first (?limit=N, ?operation=NAME, ?session=NAME);
+                                   DELETE clears it (?session=NAME: one session's)
+    POST   /__mock__/reset         forget overrides, the journal, the scenario switches and every session's
+                                   records; {"session": NAME} forgets that session's
     GET    /__mock__/state         a session's records per resource (?session=NAME, default: the default one)
-    GET    /__mock__/scenario      the scenario served and the choices; PUT {"scenario": NAME|null} switches
-    GET    /__mock__/overrides     the response overrides; POST {"operation", "status", "body", "headers",
-                                   "times"} adds one; DELETE removes them all
+    GET    /__mock__/scenario      the scenario served (?session=NAME: to that session) and the choices;
+                                   PUT {"scenario": NAME|null, "session": NAME} switches
+    GET    /__mock__/overrides     the response overrides (?session=NAME: one session's); POST {"operation",
+                                   "status", "body", "headers", "times", "session"} adds one; DELETE removes
+                                   them (?session=NAME: one session's)
+
+What is set without a session is the default session's, and applies to every session that does not
+set its own (see docs/scaling.md). With a shared state (Redis), a change is answered once every live
+worker took it (`X-Mock-Propagated: 2/2`), and with 503 while the state cannot be reached.
 
 The admin never shadows the API: a path the spec serves goes to the mock even under the prefix. Who
 may use it (Host, Origin, Content-Type, token) is `admin_access`'s job. Whatever a client sends, the
@@ -33,6 +41,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mockserver.foundation.masking import mask_body, mask_data, mask_headers, mask_query
 from mockserver.resources.store import DEFAULT_SESSION
+from mockserver.runtime.backends import Propagation, StateUnavailable, propagation_headers
 from mockserver.serving.admin_access import AdminAccess, Refusal
 from mockserver.serving.admin_page import render_admin_page
 from mockserver.serving.request_log import secret_names
@@ -49,6 +58,7 @@ MAX_BODY_SHOWN = 4096
 MAX_ADMIN_BODY = 8 * 1024 * 1024  # bytes of an admin request body (an override's body can be a big list)
 MAX_JSON_DEPTH = 64  # levels of nesting in an admin request body
 MAX_HEADER_TEXT = 200
+MAX_SESSION_NAME = 200
 PROBLEM_JSON = "application/problem+json"
 
 Status = Callable[[], dict[str, Any]]
@@ -84,6 +94,7 @@ class OverrideRequest(BaseModel):
     body: Any = Field(None, validation_alias=AliasChoices("body", "json"))
     headers: dict[str, str] = Field(default_factory=dict)
     times: int | None = Field(None, ge=1)
+    session: str | None = Field(None, min_length=1, max_length=MAX_SESSION_NAME)
 
 
 class ScenarioRequest(BaseModel):
@@ -92,6 +103,7 @@ class ScenarioRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario: str | None
+    session: str | None = Field(None, min_length=1, max_length=MAX_SESSION_NAME)
 
 
 class ResetRequest(BaseModel):
@@ -99,7 +111,7 @@ class ResetRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session: str | None = Field(None, min_length=1, max_length=200)
+    session: str | None = Field(None, min_length=1, max_length=MAX_SESSION_NAME)
 
 
 class AdminApi:
@@ -146,6 +158,7 @@ class AdminApi:
             p + "/": {"GET": self._page},
             p + "/health": {"GET": self._health},
             p + "/operations": {"GET": self._operations},
+            p + "/client": {"GET": self._client},
             p + "/requests": {"GET": self._requests, "DELETE": self._clear_requests},
             p + "/reset": {"POST": self._reset},
             p + "/state": {"GET": self._state},
@@ -174,6 +187,8 @@ class AdminApi:
             return await handler(Request(scope, receive))
         except AdminInputError as error:
             return _problem(error.status, error.detail, error.choices)
+        except StateUnavailable as error:
+            return _problem(503, str(error), headers={"Retry-After": "1"})
 
     async def _redirect_to_page(self, request: Request) -> Response:
         return RedirectResponse(self.prefix + "/")
@@ -186,7 +201,7 @@ class AdminApi:
     async def _health(self, request: Request) -> Response:
         app = self.current()
         return _json({"status": "ok", "operations": len(app.spec.operations),
-                      "scenario": _scenario_name(app), **self.status()})
+                      "scenario": _scenario_name(app), **self.status(), "state": app.state.backend.status()})
 
     async def _operations(self, request: Request) -> Response:
         app = self.current()
@@ -196,54 +211,80 @@ class AdminApi:
             for op in app.spec.operations
         ])
 
+    async def _client(self, request: Request) -> Response:
+        """What a client of the mock sends by default (the pytest plugin's, against a remote mock)."""
+        from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials
+
+        app = self.current()
+        tenant = app.tenants[0] if app.tenants else None
+        defaults: dict[str, dict[str, str]] = {"header": {}, "query": {}, "cookie": {}}
+        for credential in client_credentials(app.config, app.spec, DEFAULT_TOKEN, tenant):
+            found = defaults.get(credential.location)
+            if found is not None and credential.name.lower() not in {name.lower() for name in found}:
+                found[credential.name] = credential.value
+        return _json({"base_path": app.spec.base_path, "headers": defaults["header"],
+                      "params": defaults["query"], "cookies": defaults["cookie"],
+                      "scenarios": app.scenario_names})
+
     async def _requests(self, request: Request) -> Response:
         from mockserver.runtime.state import OverrideError
 
         app = self.current()
+        params = request.query_params
+        operation = params.get("operation")
         try:
-            entries = app.state.calls(request.query_params.get("operation"))
-        except OverrideError as error:
-            raise AdminInputError(400, str(error)) from None
-        try:
-            limit = int(request.query_params.get("limit", DEFAULT_JOURNAL_LIMIT))
+            limit = int(params.get("limit", DEFAULT_JOURNAL_LIMIT))
         except ValueError:
             raise AdminInputError(400, "limit must be a whole number") from None
+        page = await app.state.backend.calls(_session_param(request), None if operation else max(limit, 0))
+        try:
+            entries = app.state.of_operation(page.entries, operation)
+        except OverrideError as error:
+            raise AdminInputError(400, str(error)) from None
         newest_first = entries[::-1][: max(limit, 0)]
         secrets = secret_names(app.spec)
-        journal = app.state.journal
-        return _json({"total": len(entries), "capacity": journal.capacity, "bytes": journal.bytes,
-                      "max_bytes": journal.max_bytes, "body_limit": journal.body_limit,
-                      "requests": [_journal_entry(entry, secrets) for entry in newest_first]})
+        whole = params.get("full") in ("1", "true")
+        return _json({"total": len(entries) if operation else page.total, "capacity": page.capacity,
+                      "bytes": page.bytes, "max_bytes": page.max_bytes, "body_limit": page.body_limit,
+                      "requests": [_journal_entry(entry, secrets, whole) for entry in newest_first]})
 
     async def _clear_requests(self, request: Request) -> Response:
-        self.current().state.journal.clear()
-        return Response(status_code=204)
+        propagation = await self.current().state.backend.clear_journal(_session_param(request))
+        return Response(status_code=204, headers=propagation_headers(propagation))
 
     async def _reset(self, request: Request) -> Response:
         wanted = await _read_model(request, ResetRequest, default={})
         app = self.current()
+        propagation = await app.state.backend.reset(wanted.session)
         if wanted.session is not None:
-            app.state.reset_session(wanted.session)
-            return _json({"reset": True, "session": wanted.session})
-        app.state.reset()
-        return _json({"reset": True, "scenario": _scenario_name(app)})
+            return _json({"reset": True, "session": wanted.session}, propagation=propagation)
+        return _json({"reset": True, "scenario": _scenario_name(app)}, propagation=propagation)
 
     async def _state(self, request: Request) -> Response:
         app = self.current()
-        session = request.query_params.get("session") or DEFAULT_SESSION
+        session = _session_param(request) or DEFAULT_SESSION
         if app.stateful is None:
             return _json({"stateful": False, "session": session, "resources": {}})
+        backend = app.state.backend
+        await backend.refresh_records(session)
         state = app.stateful.session_state(session)
-        sessions = app.state.records.sessions() if app.state.records is not None else []
+        sessions = await backend.record_sessions()
         # The records masked as the journal is; the session names are not secrets, though "session" sounds so.
         resources = mask_data(state["resources"], secret_names(app.spec))
         return _json({"stateful": True, "session": session, "version": state["version"], "sessions": sessions,
                       "resources": resources})
 
-    async def _scenario(self, request: Request) -> Response:
+    async def _scenario(self, request: Request, propagation: Propagation | None = None,
+                        session: str | None = None) -> Response:
         app = self.current()
-        return _json({"scenario": _scenario_name(app), "default": app.state.default_scenario or "default",
-                      "choices": app.scenario_names})
+        session = session or _session_param(request)
+        answer: dict[str, Any] = {"scenario": app.state.scenario_for(session) or "default",
+                                  "default": app.state.default_scenario or "default",
+                                  "choices": app.scenario_names}
+        if session is not None:
+            answer["session"] = session
+            answer["switched"] = app.state.control.switched().get(session)
+        return _json(answer, propagation=propagation)
 
     async def _switch_scenario(self, request: Request) -> Response:
         app = self.current()
@@ -252,14 +293,19 @@ class AdminApi:
         name = wanted.scenario
         if name is not None and name not in app.scenario_names:
             raise AdminInputError(400, f"unknown scenario {name!r}", app.scenario_names)
-        app.state.scenario = name if name is not None else app.state.default_scenario
-        return await self._scenario(request)
+        session = wanted.session or DEFAULT_SESSION
+        if session == DEFAULT_SESSION and name == app.state.default_scenario:
+            name = None  # the default: no switch
+        propagation = await app.state.backend.switch_scenario(session, name)
+        return await self._scenario(request, propagation, wanted.session)
 
-    async def _overrides(self, request: Request, status_code: int = 200) -> Response:
+    async def _overrides(self, request: Request, status_code: int = 200,
+                         propagation: Propagation | None = None, session: str | None = None) -> Response:
         app = self.current()
+        found = await app.state.backend.overrides(session or _session_param(request))
         overrides = [{"operation": o.operation_key, "status": o.status, "body": o.json, "headers": o.headers,
-                      "times": o.times, "used": o.used} for o in app.state.overrides]
-        return _json(overrides, status_code)
+                      "times": o.times, "used": o.used, "session": o.session} for o in found]
+        return _json(overrides, status_code, propagation=propagation)
 
     async def _add_override(self, request: Request) -> Response:
         from mockserver.runtime.state import OverrideError, OverrideHeaderError
@@ -267,27 +313,40 @@ class AdminApi:
         app = self.current()
         wanted = await _read_model(request, OverrideRequest)
         try:
-            app.state.add_override(wanted.operation, status=wanted.status, json=wanted.body,
-                                   headers=wanted.headers, times=wanted.times)
+            override = app.state.make_override(wanted.operation, status=wanted.status, json=wanted.body,
+                                               headers=wanted.headers, times=wanted.times,
+                                               session=wanted.session or DEFAULT_SESSION)
         except OverrideHeaderError as error:
             raise AdminInputError(422, str(error)) from None
         except OverrideError as error:
             raise AdminInputError(400, str(error)) from None
-        return await self._overrides(request, 201)
+        propagation = await app.state.backend.add_override(override)
+        return await self._overrides(request, 201, propagation, wanted.session)
 
     async def _clear_overrides(self, request: Request) -> Response:
-        self.current().state.overrides.clear()
-        return Response(status_code=204)
+        propagation = await self.current().state.backend.clear_overrides(_session_param(request))
+        return Response(status_code=204, headers=propagation_headers(propagation))
 
 
 def _scenario_name(app: MockApp) -> str:
     return app.state.scenario or "default"
 
 
-def _journal_entry(entry: Exchange, secrets: frozenset[str]) -> dict[str, Any]:
+def _session_param(request: Request) -> str | None:
+    """The `?session=NAME` of a request (None when not given)."""
+    session = request.query_params.get("session")
+    if not session:
+        return None
+    if len(session) > MAX_SESSION_NAME or not session.isprintable():
+        raise AdminInputError(400, f"session must be printable text of at most {MAX_SESSION_NAME} characters")
+    return session
+
+
+def _journal_entry(entry: Exchange, secrets: frozenset[str], whole: bool = False) -> dict[str, Any]:
+    """An entry as the admin API shows it: secrets masked, the body cut (unless `whole`)."""
     headers = entry.headers
     body = mask_body(entry.body, headers.get("content-type"), secrets)
-    shown = body if len(body) <= MAX_BODY_SHOWN else body[:MAX_BODY_SHOWN] + "..."
+    shown = body if whole or len(body) <= MAX_BODY_SHOWN else body[:MAX_BODY_SHOWN] + "..."
     return {
         "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
         "method": entry.method,
@@ -295,6 +354,7 @@ def _journal_entry(entry: Exchange, secrets: frozenset[str]) -> dict[str, Any]:
         "query": mask_query(entry.query, secrets),
         "operation": entry.operation,
         "operation_id": entry.operation_id,
+        "session": entry.session,
         "status": entry.status,
         "source": entry.source,
         "duration_ms": round(entry.duration_ms, 1),
@@ -358,8 +418,9 @@ def _depth(value: Any) -> int:
 
 
 def _json(data: Any, status_code: int = 200, media_type: str = "application/json",
-          headers: dict[str, str] | None = None) -> Response:
+          headers: dict[str, str] | None = None, propagation: Propagation | None = None) -> Response:
     # ASCII-escaped: any text a client sent (lone surrogates included) is echoed safely.
+    headers = {**(headers or {}), **propagation_headers(propagation)}
     return Response(json.dumps(data, ensure_ascii=True), status_code, headers, media_type)
 
 

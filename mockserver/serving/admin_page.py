@@ -1,7 +1,8 @@
 """The admin page (`GET /__mock__/`): one self-contained HTML file, no external resources.
 
 It shows the loaded operations, switches scenarios, resets the mock and polls the request journal
-every second. Everything it shows comes from the admin API, so the page holds no state of its own.
+every second; a session field narrows all of it to one session (`X-Mock-Session`). Everything it shows
+comes from the admin API, so the page holds no state of its own.
 When the admin API needs a token, the page takes it from its address (`/__mock__/#token=...`, never
 sent to the server as part of a URL), keeps it for the browser tab and sends it with every request.
 """
@@ -38,6 +39,7 @@ _PAGE = """<!doctype html>
 
 <h2>Scenario</h2>
 <div class="bar">
+  <label>Session <input id="session" aria-label="session" placeholder="every session" size="24"></label>
   <select id="scenario" aria-label="scenario"></select>
   <button id="reset" type="button">Reset mock</button>
   <span id="message" class="muted"></span>
@@ -51,7 +53,8 @@ _PAGE = """<!doctype html>
 
 <h2>Requests <span class="muted" id="journal-count"></span></h2>
 <table id="journal">
-  <thead><tr><th>Time</th><th>Method</th><th>Path</th><th>Status</th><th>Source</th><th>ms</th></tr></thead>
+  <thead><tr><th>Time</th><th>Method</th><th>Path</th><th>Status</th><th>Source</th><th>ms</th>
+  <th>Session</th></tr></thead>
   <tbody></tbody>
 </table>
 
@@ -89,6 +92,11 @@ const cell = (row, text, className) => {{
   return td;
 }};
 const say = (text) => {{ document.getElementById("message").textContent = text; }};
+// The session the page is narrowed to ("" : every session's journal, the deployment's scenario).
+const session = () => document.getElementById("session").value.trim();
+const inSession = (path) => session() ? `${{path}}${{path.includes("?") ? "&" : "?"}}session=` +
+  encodeURIComponent(session()) : path;
+const withSession = (body) => session() ? {{...body, session: session()}} : body;
 
 async function loadOperations() {{
   const body = document.querySelector("#operations tbody");
@@ -103,7 +111,7 @@ async function loadOperations() {{
 }}
 
 async function loadScenario() {{
-  const data = await api("/scenario");
+  const data = await api(inSession("/scenario"));
   const select = document.getElementById("scenario");
   const options = data.choices.map((name) => new Option(name, name, false, name === data.scenario));
   select.replaceChildren(...options);
@@ -112,9 +120,9 @@ async function loadScenario() {{
 let shownJournal = null;  // what the table shows, so an unchanged journal keeps opened details open
 
 async function loadJournal() {{
-  const data = await api("/requests?limit=50");
+  const data = await api(inSession("/requests?limit=50"));
   const newest = data.requests[0];
-  const key = `${{data.total}}|${{newest ? newest.time + newest.method + newest.path : ""}}`;
+  const key = `${{session()}}|${{data.total}}|${{newest ? newest.time + newest.method + newest.path : ""}}`;
   if (key === shownJournal) return;
   shownJournal = key;
   document.getElementById("journal-count").textContent = `(${{data.total}} kept, newest first)`;
@@ -129,13 +137,14 @@ async function loadJournal() {{
     cell(row, entry.status, "s" + String(entry.status)[0]);
     cell(row, entry.source, "mono");
     cell(row, entry.duration_ms);
+    cell(row, entry.session, "mono");
     row.addEventListener("click", () => {{
       const next = row.nextElementSibling;
       if (next && next.classList.contains("detail")) {{ next.remove(); return; }}
       const detail = body.insertRow(row.sectionRowIndex + 1);
       detail.className = "detail";
       const td = detail.insertCell();
-      td.colSpan = 6;
+      td.colSpan = 7;
       const pre = document.createElement("pre");
       pre.className = "detail";
       const shown = {{operation: entry.operation, headers: entry.headers, body: entry.body}};
@@ -153,15 +162,23 @@ async function loadHealth() {{
 
 document.getElementById("scenario").addEventListener("change", async (event) => {{
   try {{
-    await change("/scenario", "PUT", {{scenario: event.target.value}});
+    await change("/scenario", "PUT", withSession({{scenario: event.target.value}}));
     say(`serving scenario ${{event.target.value}}`);
   }} catch (error) {{ say(error.message); }}
   await Promise.all([loadScenario(), loadHealth()]);
 }});
 
 document.getElementById("reset").addEventListener("click", async () => {{
-  try {{ await change("/reset", "POST", {{}}); say("reset"); }} catch (error) {{ say(error.message); }}
+  try {{
+    await change("/reset", "POST", withSession({{}}));
+    say(session() ? `session ${{session()}} reset` : "reset");
+  }} catch (error) {{ say(error.message); }}
   await Promise.all([loadScenario(), loadJournal(), loadHealth()]);
+}});
+
+document.getElementById("session").addEventListener("change", async () => {{
+  shownJournal = null;
+  try {{ await Promise.all([loadScenario(), loadJournal()]); }} catch (error) {{ say(error.message); }}
 }});
 
 async function refresh() {{

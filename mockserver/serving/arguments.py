@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from mockserver.http.faults import DelayRange, parse_delay
+from mockserver.runtime.backends import STATE_VARIABLE, StateUrlError, check_deployment, check_state_url
 from mockserver.serving.admin import normalize_prefix
 from mockserver.serving.admin_access import TOKEN_VARIABLE
 from mockserver.serving.listening import MAX_PORT
@@ -19,7 +20,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", action="store_true",
                         help="reload the spec and fixtures when their files change")
     parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                        help="serve from N processes (default: 1); each keeps its own journal and state")
+                        help="serve from N processes (default: 1); each keeps its own journal and state "
+                             "unless --state names a shared one")
+    parser.add_argument("--state", default=None, metavar="URL", type=_state_argument,
+                        help="where overrides, scenarios, records and the journal live: memory (default: in "
+                             f"each process) or redis://HOST:PORT/DB, shared by every worker and replica "
+                             f"(default: ${STATE_VARIABLE})")
+    parser.add_argument("--deployment", default=None, metavar="NAME", type=_deployment_argument,
+                        help="with --state redis://...: the namespace of this mock's keys, so several mocks "
+                             "can share one Redis (default: default)")
+    parser.add_argument("--session-ttl", type=_duration, default=None, metavar="DURATION",
+                        help="with --state redis://...: a session other than the default one is forgotten "
+                             "this long after its last change (e.g. 3600, 90m, 24h; default: 24h)")
     parser.add_argument("--delay", type=_delay_argument, default=None, metavar="MS|MIN-MAX",
                         help="delay every answer by MS milliseconds, or by a random time in MIN-MAX")
     parser.add_argument("--no-cors", dest="cors", action="store_false", help="do not answer CORS at all")
@@ -73,6 +85,8 @@ def options_from_arguments(args: argparse.Namespace, spec: Path, fixtures: Path 
         log_format=None if args.log_format == "off" else args.log_format,
         consumer_out=args.consumer_out, consumer=args.consumer, stateful=args.stateful,
         strict_ids=args.strict_ids, max_sessions=args.max_sessions, max_records=args.max_records,
+        state_url=args.state if args.state is not None else os.environ.get(STATE_VARIABLE) or None,
+        deployment=args.deployment, session_ttl=args.session_ttl,
     )
 
 
@@ -82,6 +96,33 @@ def _delay_argument(text: str) -> DelayRange:
         return parse_delay(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _state_argument(text: str) -> str:
+    try:
+        return check_state_url(text) or "memory"
+    except StateUrlError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _deployment_argument(text: str) -> str:
+    try:
+        return check_deployment(text)
+    except StateUrlError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_DURATION = re.compile(r"(\d+)\s*(s|m|h|d)?", re.IGNORECASE)
+_SECONDS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> int:
+    """`3600`, `90m`, `24h`, `7d`: a number of seconds (at least one)."""
+    found = _DURATION.fullmatch(text.strip())
+    seconds = int(found.group(1)) * _SECONDS[(found.group(2) or "s").lower()] if found else 0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 3600, 90m or 24h")
+    return seconds
 
 
 def _prefix_argument(text: str) -> str:

@@ -42,6 +42,9 @@ class ServeOptions:
     strict_ids: bool = False  # 404 for record ids never created nor listed
     max_sessions: int | None = None  # None: the mock's default (100)
     max_records: int | None = None  # None: the mock's default (1000 per resource and session)
+    state_url: str | None = None  # None: in the process; redis://...: shared (docs/scaling.md)
+    deployment: str | None = None  # the namespace of a shared state's keys (None: "default")
+    session_ttl: int | None = None  # seconds a shared session outlives its last change (None: 24 h)
     recorder: ConsumerRecorder | None = field(default=None, repr=False)  # made by `serve` for consumer_out
 
 
@@ -60,6 +63,7 @@ def options_to_json(options: ServeOptions) -> str:
         "journal_bytes": options.journal_bytes, "log_format": options.log_format,
         "stateful": options.stateful, "strict_ids": options.strict_ids,
         "max_sessions": options.max_sessions, "max_records": options.max_records,
+        "state_url": options.state_url, "deployment": options.deployment, "session_ttl": options.session_ttl,
     })
 
 

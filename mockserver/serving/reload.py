@@ -94,10 +94,13 @@ class LiveApp:
 
 
 def carry_state(old: MockApp, new: MockApp) -> None:
-    """The rebuilt app continues the old one's journal, overrides and scenario switch."""
+    """The rebuilt app continues the old one's journal, overrides and scenario switches."""
     new.state.carry_over(old.state)
-    if new.state.scenario is not None and new.state.scenario not in new.scenario_names:
-        new.state.scenario = new.state.default_scenario  # the switched-to scenario was removed
+    if new.state.backend.shared:
+        return  # the shared state is the same for every process: not this one's to change
+    for session, scenario in new.state.control.switched().items():
+        if scenario not in new.scenario_names:
+            new.state.control.switch(session, None)  # the switched-to scenario was removed
 
 
 def watched_paths(spec: Path, spec_files: Iterable[str], fixtures: Path | None) -> list[Path]:

@@ -19,6 +19,13 @@ from uvicorn.supervisors import Multiprocess
 
 from mockserver.consumers.recorder import ConsumerRecorder
 from mockserver.runtime.app import MockApp
+from mockserver.runtime.backends import (
+    STATE_VARIABLE,
+    StateUnavailable,
+    StateUrlError,
+    check_state_url,
+    probe,
+)
 from mockserver.serving.admin_access import is_loopback
 from mockserver.serving.background import BackgroundValidation
 from mockserver.serving.listening import StartupError, bind_listening
@@ -34,11 +41,13 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     cannot be listened on and LoadError when the mock cannot load: both before any banner.
 
     With several `workers`, each process builds its own mock from the same options (this one builds it
-    first, to report problems and print the banner): answers are identical, state is per process.
+    first, to report problems and print the banner): answers are identical, state is per process unless
+    `options.state_url` names a shared one (Redis), which must answer before anything starts.
     What only openapi-spec-validator finds is printed later: a low-priority process looks for it once
     the server listens (not with `--strict`, which validates before serving).
     """
     _refuse_impossible(options, watch, workers)
+    options = _checked_state(options)
     with contextlib.ExitStack() as cleanup:
         sock = bind_listening(host, port)
         cleanup.callback(sock.close)
@@ -71,6 +80,20 @@ def _refuse_impossible(options: ServeOptions, watch: bool, workers: int) -> None
         raise StartupError("--consumer names the consumer recorded with --consumer-out DIR")
     if options.consumer_out is not None and workers > 1:
         raise StartupError("--consumer-out records in one process; it cannot be combined with --workers")
+
+
+def _checked_state(options: ServeOptions) -> ServeOptions:
+    """The options with their state URL checked (None: in the process); a shared state must answer."""
+    try:
+        url = check_state_url(options.state_url)
+    except StateUrlError as error:
+        raise StartupError(f"{error} (--state, or ${STATE_VARIABLE})") from None
+    if url is not None:
+        try:
+            probe(url)
+        except StateUnavailable as error:
+            raise StartupError(f"{error}; start it, or serve without --state and ${STATE_VARIABLE}") from None
+    return replace(options, state_url=url)
 
 
 def _print_warnings(stack: Stack, host: str) -> set[str]:
@@ -125,6 +148,10 @@ def _print_banner(stack: Stack, options: ServeOptions, host: str, port: int, wat
         admin_note = None
     banner = startup_banner(app, origin, admin_prefix, admin_note)
     print(banner, file=stream, flush=True)
+    backend = app.state.backend
+    if backend.shared:
+        print(f"mockserver: state: {backend.description}, shared by every worker and replica", file=stream,
+              flush=True)
     if watcher is not None:
         print(f"mockserver: watching {', '.join(map(str, watcher.paths))}", file=stream, flush=True)
 

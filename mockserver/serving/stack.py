@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Scope
 from mockserver.consumers.observe import attach
 from mockserver.foundation.problems import LoadError
 from mockserver.runtime.app import MockApp, create_app
+from mockserver.runtime.backends import DEFAULT_DEPLOYMENT
 from mockserver.runtime.delivery import FaultSettings
 from mockserver.serving.admin import DEFAULT_ADMIN_PREFIX, AdminApi
 from mockserver.serving.admin_access import TOKEN_VARIABLE, AdminAccess, is_loopback
@@ -45,7 +46,7 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     """
     limits = {"journal_size": options.journal_size, "journal_body_limit": options.journal_body_limit,
               "journal_bytes": options.journal_bytes, "max_sessions": options.max_sessions,
-              "max_records": options.max_records}
+              "max_records": options.max_records, "session_ttl": options.session_ttl}
     sizing = {name: value for name, value in limits.items() if value is not None}
     # Validated even when not strict: what openapi-spec-validator finds is printed as warnings.
     spec = load_spec(options.spec, validate=validate or options.strict, strict=options.strict,
@@ -53,7 +54,8 @@ def build_mock(options: ServeOptions, *, validate: bool = True) -> MockApp:
     try:
         app = create_app(spec, options.fixtures, seed=options.seed, mode=options.mode,
                          scenario=options.scenario, strict=options.strict, stateful=options.stateful,
-                         strict_ids=options.strict_ids, **sizing)
+                         strict_ids=options.strict_ids, state_url=options.state_url,
+                         deployment=options.deployment or DEFAULT_DEPLOYMENT, **sizing)
     except LoadError as error:  # fixture problems often follow from the spec's: those are told first
         raise LoadError([*spec.warnings, *error.problems]) from None
     app.faults = FaultSettings(delay=options.delay)

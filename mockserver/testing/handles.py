@@ -1,8 +1,11 @@
-"""Driving a mock from tests: a threaded uvicorn server, an in-process transport, and the per-test handle.
+"""Driving a mock from tests: a threaded uvicorn server, an in-process transport, a remote mock, and the
+per-test handle.
 
 The pytest plugin builds on these; they work without pytest too (`with MockServer(app) as server: ...`).
 A `MockAPI` talks to one `MockApp` either over a real socket (`MockServer`) or in-process
 (`InProcessMock`, an httpx ASGI transport); both paths run the same app, so they answer the same bodies.
+Or it talks to a mock served elsewhere (`RemoteMock`, a `mockserver serve` others share), through its
+admin API, in a session of its own: its overrides, scenario and journal are that session's.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from urllib.parse import parse_qsl
 
 import httpx
 import uvicorn
 
 from mockserver.answers.stateful import SESSION_HEADER
+from mockserver.http.answer import Answer
 from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials
 from mockserver.runtime.journal import Exchange
 from mockserver.runtime.state import Override, OverrideError
@@ -31,16 +37,37 @@ if TYPE_CHECKING:
 LOOPBACK = "127.0.0.1"
 IN_PROCESS_ORIGIN = "http://mockserver.test"
 START_TIMEOUT_SECONDS = 10.0
+ADMIN_PREFIX = "/__mock__"
+REMOTE_TIMEOUT_SECONDS = 30.0
 
 
 class MockServerError(RuntimeError):
-    """The threaded server could not start."""
+    """The threaded server could not start, or a remote mock cannot be reached."""
+
+
+class ControlError(Exception):
+    """What the mock refused (an unknown operation or scenario, a body the spec forbids): its message."""
+
+
+class MockControl(Protocol):
+    """What a test changes and reads of a mock: scenario, overrides, the journal, reset."""
+
+    def scenario(self, name: str | None) -> None: ...
+
+    def override(self, operation: str, status: int, json: Any, headers: dict[str, str],
+                 times: int | None) -> Override: ...
+
+    def calls(self, operation: str | None) -> list[Exchange]: ...
+
+    def reset(self, every_session: bool) -> None: ...
 
 
 class MockBackend(Protocol):
-    """One way into a mock app: its base URL and the transports an httpx client needs to reach it."""
+    """One way into a mock: its base URL, the transports an httpx client needs to reach it, the
+    credentials its clients send by default, and the control of a session."""
 
-    app: MockApp
+    @property
+    def app(self) -> MockApp: ...
 
     @property
     def url(self) -> str: ...
@@ -48,6 +75,10 @@ class MockBackend(Protocol):
     def transport(self) -> httpx.BaseTransport | None: ...
 
     def async_transport(self) -> httpx.AsyncBaseTransport | None: ...
+
+    def client_defaults(self) -> ClientDefaults: ...
+
+    def control(self, session: str) -> MockControl: ...
 
 
 class _NotifyingServer(uvicorn.Server):
@@ -94,6 +125,12 @@ class MockServer:
 
     def async_transport(self) -> httpx.AsyncBaseTransport | None:
         return None
+
+    def client_defaults(self) -> ClientDefaults:
+        return default_credentials(self.app)
+
+    def control(self, session: str) -> MockControl:
+        return LocalControl(self.app, session)
 
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> MockServer:
         """Listen on a free port (bound here, so no other process can take it first) and serve."""
@@ -166,6 +203,12 @@ class InProcessMock:
     def async_transport(self) -> httpx.AsyncBaseTransport:
         return httpx.ASGITransport(app=self.app)
 
+    def client_defaults(self) -> ClientDefaults:
+        return default_credentials(self.app)
+
+    def control(self, session: str) -> MockControl:
+        return LocalControl(self.app, session)
+
     def _event_loop(self) -> BlockingPortal:
         """One event loop thread per in-process mock, started on first use, shared by every sync client."""
         from anyio.from_thread import start_blocking_portal
@@ -181,6 +224,153 @@ class InProcessMock:
             if self._portal_context is not None:
                 self._portal_context.__exit__(None, None, None)
             self._portal = self._portal_context = None
+
+
+class RemoteMock:
+    """A mock served elsewhere (`mockserver serve`, shared by other test runs), reached over HTTP and driven
+    through its admin API; every handle on it works in a session of its own."""
+
+    def __init__(self, origin: str, admin_token: str | None = None, admin_prefix: str = ADMIN_PREFIX) -> None:
+        self.origin = origin.rstrip("/")
+        headers = {"X-Mock-Admin-Token": admin_token} if admin_token else {}
+        self._admin = httpx.Client(base_url=self.origin + admin_prefix, headers=headers,
+                                   timeout=REMOTE_TIMEOUT_SECONDS)
+        self._lock = threading.Lock()
+        found = self.admin("GET", "/client").json()
+        self.base_path: str = found["base_path"]
+        self.scenario_names: list[str] = list(found["scenarios"])
+        self._defaults = ClientDefaults(dict(found["headers"]), dict(found["params"]), dict(found["cookies"]))
+
+    def __repr__(self) -> str:
+        return f"<RemoteMock {self.url}>"
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.base_path
+
+    @property
+    def app(self) -> MockApp:
+        raise MockServerError(f"the mock at {self.origin} is served by another process (--mockserver-url): "
+                              "there is no app here; use mock_api's methods, or its admin API")
+
+    def transport(self) -> httpx.BaseTransport | None:
+        return None
+
+    def async_transport(self) -> httpx.AsyncBaseTransport | None:
+        return None
+
+    def client_defaults(self) -> ClientDefaults:
+        return ClientDefaults(dict(self._defaults.headers), dict(self._defaults.params),
+                              dict(self._defaults.cookies))
+
+    def control(self, session: str) -> MockControl:
+        return RemoteControl(self, session)
+
+    def admin(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """A request to the admin API; MockServerError when it cannot be reached or refuses access."""
+        try:
+            with self._lock:  # one connection, used by one test at a time
+                response = self._admin.request(method, path, **options)
+        except httpx.HTTPError as error:
+            raise MockServerError(f"the mock at {self.origin} cannot be reached: {error}") from None
+        if response.status_code in (401, 403, 404, 503) or response.status_code >= 500:
+            raise MockServerError(f"the admin API of the mock at {self.origin} answered "
+                                  f"{response.status_code} to {method} {path}: {_detail(response)}")
+        return response
+
+    def close(self) -> None:
+        self._admin.close()
+
+
+class LocalControl:
+    """The control of a mock in this process: overrides and the scenario for every session (the test owns
+    the mock), the whole journal, and its handle's session's records."""
+
+    def __init__(self, app: MockApp, session: str) -> None:
+        self.app = app
+        self.session = session
+
+    def scenario(self, name: str | None) -> None:
+        if name is not None and name not in self.app.scenario_names:
+            raise ControlError(f"no such scenario; choices: {', '.join(self.app.scenario_names)}")
+        state = self.app.state
+        state.scenario = name if name is not None else state.default_scenario
+
+    def override(self, operation: str, status: int, json: Any, headers: dict[str, str],
+                 times: int | None) -> Override:
+        try:
+            return self.app.state.add_override(operation, status=status, json=json, headers=headers,
+                                               times=times)
+        except OverrideError as error:
+            raise ControlError(str(error)) from None
+
+    def calls(self, operation: str | None) -> list[Exchange]:
+        try:
+            return self.app.state.calls(operation)
+        except OverrideError as error:
+            raise ControlError(str(error)) from None
+
+    def reset(self, every_session: bool) -> None:
+        self.app.state.reset(records=every_session)
+        self.app.state.reset_session(self.session)
+
+
+class RemoteControl:
+    """The control of a remote mock, in one session: its overrides, scenario, journal and records only."""
+
+    def __init__(self, remote: RemoteMock, session: str) -> None:
+        self.remote = remote
+        self.session = session
+
+    def scenario(self, name: str | None) -> None:
+        self._change("PUT", "/scenario", {"scenario": name, "session": self.session})
+
+    def override(self, operation: str, status: int, json: Any, headers: dict[str, str],
+                 times: int | None) -> Override:
+        self._change("POST", "/overrides", {"operation": operation, "status": status, "body": json,
+                                            "headers": headers, "times": times, "session": self.session})
+        return Override(operation, status, json, headers, None, times, session=self.session)
+
+    def calls(self, operation: str | None) -> list[Exchange]:
+        params = {"session": self.session, "limit": "1000000", "full": "1"}
+        if operation is not None:
+            params["operation"] = operation
+        response = self.remote.admin("GET", "/requests", params=params)
+        if response.status_code >= 400:
+            raise ControlError(_detail(response))
+        return [_exchange(entry) for entry in reversed(response.json()["requests"])]
+
+    def reset(self, every_session: bool) -> None:
+        """Forget the session's overrides, scenario, journal and records (never other sessions': the
+        remote mock is shared)."""
+        self._change("POST", "/reset", {"session": self.session})
+
+    def _change(self, method: str, path: str, body: dict[str, Any]) -> None:
+        response = self.remote.admin(method, path, json=body)
+        if response.status_code >= 400:
+            problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+            choices = problem.get("choices")
+            detail = _detail(response)
+            raise ControlError(f"{detail}; choices: {', '.join(choices)}" if choices else detail)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail") or response.reason_phrase)
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+
+
+def _exchange(entry: dict[str, Any]) -> Exchange:
+    """A journal entry of the admin API (secrets masked) as an Exchange."""
+    body = entry["body"].encode("utf-8", "replace")
+    raw_headers = tuple((name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+                        for name, value in entry["headers"].items())
+    time = datetime.fromisoformat(entry["time"]).timestamp()
+    size = entry["body_size"] if entry["body_truncated"] else None
+    return Exchange(entry["method"], entry["path"], tuple(parse_qsl(entry["query"], keep_blank_values=True)),
+                    raw_headers, body, entry["operation"], entry["operation_id"],
+                    Answer(entry["status"], None, None, entry["source"]), entry["duration_ms"], time, size)
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -239,7 +429,7 @@ class MockAPI:
     def __init__(self, backend: MockBackend, headers: Mapping[str, str] | None = None,
                  session: str | None = None) -> None:
         self._backend = backend
-        self._defaults = default_credentials(backend.app)
+        self._defaults = backend.client_defaults()
         merged = httpx.Headers(self._defaults.headers)
         merged.update(headers or {})
         # A session of its own, so that tests sharing a server never see each other's writes.
@@ -247,6 +437,7 @@ class MockAPI:
         merged[SESSION_HEADER] = self.session
         self.headers: dict[str, str] = dict(merged.items())
         self._clients: list[httpx.Client] = []
+        self._control = backend.control(self.session)
 
     def __repr__(self) -> str:
         return f"<MockAPI {self.url}>"
@@ -286,11 +477,12 @@ class MockAPI:
     def scenario(self, name: str | None) -> None:
         """Serve scenario `name` until the end of the test (None: the default scenario)."""
         __tracebackhide__ = True
-        if name is not None and name not in self.app.scenario_names:
-            choices = ", ".join(self.app.scenario_names)
-            _fail(f"mock_api.scenario({name!r}): no such scenario; choices: {choices}")
-        state = self.app.state
-        state.scenario = name if name is not None else state.default_scenario
+        try:
+            self._control.scenario(name)
+            return
+        except ControlError as error:
+            problem = str(error)
+        _fail(f"mock_api.scenario({name!r}): {problem}")
 
     def override(
         self,
@@ -305,9 +497,8 @@ class MockAPI:
         """
         __tracebackhide__ = True
         try:
-            return self.app.state.add_override(operation, status=status, json=json,
-                                               headers=dict(headers or {}), times=times)
-        except OverrideError as error:
+            return self._control.override(operation, status, json, dict(headers or {}), times)
+        except ControlError as error:
             problem = str(error)  # failed outside the handler, so the report has no chained traceback
         _fail(f"mock_api.override({operation!r}, status={status}): {problem}")
 
@@ -315,8 +506,8 @@ class MockAPI:
         """The requests the mock answered during this test, oldest first; only one operation's when named."""
         __tracebackhide__ = True
         try:
-            return self.app.state.calls(operation)
-        except OverrideError as error:
+            return self._control.calls(operation)
+        except ControlError as error:
             problem = str(error)
         _fail(f"mock_api.calls({operation!r}): {problem}")
 
@@ -333,9 +524,8 @@ class MockAPI:
 
     def reset(self, every_session: bool = False) -> None:
         """Forget overrides, the scenario, the journal and this handle's session's records (every session's
-        records with `every_session=True`)."""
-        self.app.state.reset(records=every_session)
-        self.app.state.reset_session(self.session)
+        records with `every_session=True`). On a remote mock: this handle's session's, only."""
+        self._control.reset(every_session)
 
     def close(self) -> None:
         """Close the sync clients this handle made (close async ones with `async with`)."""

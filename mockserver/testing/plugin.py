@@ -4,6 +4,8 @@ Fixtures: `mock_server` (session: a uvicorn server on a free loopback port), `mo
 overrides, scenario, journal; reset after every test) and `mock_api_inprocess` (the same, without a socket).
 Configuration: ini options `mockserver_*`, command-line flags `--mockserver-*`, and the marker
 `@pytest.mark.mockserver(scenario=..., seed=..., headers=..., inprocess=...)` for one test.
+With `--mockserver-url URL` (or `MOCKSERVER_URL`) no mock is started: `mock_server` is the mock at that
+URL, shared with other runs, and each `mock_api` works there in a session of its own.
 
 This module is imported by every pytest run where mockserver is installed, so it imports nothing heavy
 until a fixture is used.
@@ -11,6 +13,7 @@ until a fixture is used.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,12 +25,14 @@ import pytest
 if TYPE_CHECKING:
     from mockserver.consumers.recorder import ConsumerRecorder
     from mockserver.runtime.app import MockApp
-    from mockserver.testing.handles import InProcessMock, MockAPI, MockServer
+    from mockserver.testing.handles import InProcessMock, MockAPI, MockServer, RemoteMock
 
 DEFAULT_SPEC = "openapi"
 DEFAULT_FIXTURES = "fixtures"
 MARKER = "mockserver"
 MARKER_ARGUMENTS = ("scenario", "seed", "headers", "inprocess")
+URL_VARIABLE = "MOCKSERVER_URL"
+ADMIN_TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"  # as `mockserver serve` reads it
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class MockSettings:
     consumer_out: Path | None = None  # record consumer contracts of the session's requests into this folder
     consumer: str | None = None  # the consumer of requests without an X-Mock-Consumer header
     worker: str | None = None  # the pytest-xdist worker this process is, if any
+    url: str | None = None  # a mock served elsewhere: no mock is started, each test gets a session there
+    admin_token: str | None = None  # the admin token of the mock at `url`
 
 
 SETTINGS_KEY = pytest.StashKey[MockSettings]()
@@ -68,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write a consumer contract per consumer of the mock into DIR at the end")
     group.addoption("--mockserver-consumer", metavar="NAME", default=None,
                     help="the consumer of requests without an X-Mock-Consumer header (default: default)")
+    group.addoption("--mockserver-url", metavar="URL", default=None,
+                    help=f"use the mock served at URL (`mockserver serve`, shared) instead of starting one; "
+                         f"each mock_api works in a session of its own there (default: ${URL_VARIABLE})")
+    group.addoption("--mockserver-admin-token", metavar="TOKEN", default=None,
+                    help=f"the admin token of the mock at --mockserver-url "
+                         f"(default: ${ADMIN_TOKEN_VARIABLE})")
     parser.addini("mockserver_spec", "spec file or folder of OpenAPI slices, relative to the ini file")
     parser.addini("mockserver_fixtures", "fixtures folder, relative to the ini file")
     parser.addini("mockserver_seed", "seed of generated data (default: 0)", type="int", default=0)
@@ -124,6 +137,9 @@ def resolve_settings(config: pytest.Config) -> MockSettings:
         consumer_out=cwd / consumer_out if consumer_out else None,
         consumer=config.getoption("mockserver_consumer"),
         worker=xdist_worker(config),
+        url=config.getoption("mockserver_url") or os.environ.get(URL_VARIABLE) or None,
+        admin_token=(config.getoption("mockserver_admin_token") or os.environ.get(ADMIN_TOKEN_VARIABLE)
+                     or None),
     )
 
 
@@ -198,6 +214,23 @@ class MockPool:
         self._inprocess: dict[int, InProcessMock] = {}
         self._failure: str | None = None
         self._recorder: ConsumerRecorder | None = None
+        self._remote: RemoteMock | None = None
+        self._remote_failure: str | None = None
+
+    def remote(self) -> RemoteMock:
+        """The mock at the configured URL (reached once per session)."""
+        __tracebackhide__ = True
+        from mockserver.testing.handles import MockServerError, RemoteMock
+
+        assert self.settings.url is not None
+        if self._remote is None and self._remote_failure is None:
+            try:
+                self._remote = RemoteMock(self.settings.url, self.settings.admin_token)
+            except MockServerError as error:
+                self._remote_failure = f"mockserver: --mockserver-url: {error}"
+        if self._remote is None:
+            pytest.fail(self._remote_failure or "mockserver: no remote mock", pytrace=False)
+        return self._remote
 
     def app(self, seed: int | None = None) -> MockApp:
         __tracebackhide__ = True
@@ -266,6 +299,8 @@ class MockPool:
         return self._inprocess[key]
 
     def close(self) -> None:
+        if self._remote is not None:
+            self._remote.close()
         for server in self._servers.values():
             server.stop()
         for mock in self._inprocess.values():
@@ -284,8 +319,11 @@ def _mockserver_pool(pytestconfig: pytest.Config) -> Iterator[MockPool]:
 
 
 @pytest.fixture(scope="session")
-def mock_server(_mockserver_pool: MockPool) -> MockServer:
-    """The session's mock server: uvicorn on a free loopback port in a background thread; `.url`."""
+def mock_server(_mockserver_pool: MockPool) -> MockServer | RemoteMock:
+    """The session's mock server: uvicorn on a free loopback port in a background thread, or the mock at
+    --mockserver-url; `.url`."""
+    if _mockserver_pool.settings.url is not None:
+        return _mockserver_pool.remote()
     return _mockserver_pool.server()
 
 
@@ -304,12 +342,20 @@ def mock_api_inprocess(request: pytest.FixtureRequest, _mockserver_pool: MockPoo
 def _handle(request: pytest.FixtureRequest, pool: MockPool, *, inprocess: bool | None) -> Iterator[MockAPI]:
     import httpx
 
-    from mockserver.testing.handles import MockAPI
+    from mockserver.testing.handles import MockAPI, MockBackend
 
     options = marker_options(request.node)
-    if inprocess is None:
-        inprocess = pool.settings.inprocess if options.inprocess is None else bool(options.inprocess)
-    backend = pool.inprocess(options.seed) if inprocess else pool.server(options.seed)
+    backend: MockBackend
+    if pool.settings.url is not None:
+        if inprocess or options.inprocess or options.seed is not None:
+            pytest.fail(f"mockserver: the mock at {pool.settings.url} (--mockserver-url) serves one seed "
+                        "over HTTP: a test cannot ask for another seed or for an in-process mock",
+                        pytrace=False)
+        backend = pool.remote()
+    else:
+        if inprocess is None:
+            inprocess = pool.settings.inprocess if options.inprocess is None else bool(options.inprocess)
+        backend = pool.inprocess(options.seed) if inprocess else pool.server(options.seed)
     headers = httpx.Headers(pool.settings.headers)
     headers.update(options.headers)
     api = MockAPI(backend, headers=headers)

@@ -117,6 +117,28 @@ def test_the_admin_page_switches_the_scenario(browser, mock_origin, stack):
     stack.live.current.state.reset()
 
 
+def test_the_admin_page_narrows_the_journal_and_the_scenario_to_a_session(browser, mock_origin, stack):
+    import httpx
+
+    headers = {"Authorization": "Bearer t", "x-business-id": BUSINESS_A}
+    httpx.get(mock_origin + LIST, headers={**headers, "X-Mock-Session": "page-a"})
+    httpx.get(mock_origin + "/api/v1/credit-memos?limit=3", headers={**headers, "X-Mock-Session": "page-b"})
+    browser.open(f"{mock_origin}/__mock__/")
+    browser.wait_for("document.body.dataset.ready === 'true'")
+    browser.evaluate("const i = document.getElementById('session'); i.value = 'page-a';"
+                     "i.dispatchEvent(new Event('change')); true")
+    sessions = browser.wait_for("(() => { const rows = [...document.querySelectorAll('#journal tbody tr')];"
+                                " const s = rows.map(row => row.cells[6].textContent);"
+                                " return s.length && s.every(name => name === 'page-a') && s.join(','); })()")
+    assert sessions == "page-a"
+    browser.evaluate("const s = document.getElementById('scenario'); s.value = 'empty';"
+                     "s.dispatchEvent(new Event('change')); true")
+    browser.wait_for("document.getElementById('message').textContent === 'serving scenario empty'")
+    state = stack.live.current.state
+    assert (state.scenario_for("page-a"), state.scenario_for("page-b")) == ("empty", None)
+    state.reset()
+
+
 def test_an_origin_outside_cors_origin_is_blocked_by_the_browser(browser, page_origin):
     restricted = build_stack(ServeOptions(OPENAPI_DIR, FIXTURES_DIR, log_format=None,
                                           cors_origins=("http://app.example",)))
