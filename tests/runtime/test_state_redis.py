@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 from dx_helpers import ServeProcess, write_api
+from helpers import TESTS
 from redis_helpers import RedisServer, deployment, free_port, fresh_get, poll, redis_server, serve_shared
 
 from mockserver import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
-ORDERS = ROOT / "tests" / "corpus" / "crud_integer_ids.yaml"
+ORDERS = TESTS / "corpus" / "crud_integer_ids.yaml"
 JSON = {"Content-Type": "application/json"}
 KEY = {"api_key": "k"}
 
