@@ -50,7 +50,16 @@ from loadgen import (
     wrk_available,
     wrk_version,
 )
-from servers import Server, fetch, free_port, mockserver_command, pinning_available, precompile, start
+from servers import (
+    Server,
+    cpu_seconds,
+    fetch,
+    free_port,
+    mockserver_command,
+    pinning_available,
+    precompile,
+    start,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -214,6 +223,46 @@ def _load(server: Server, path: str, scenario: Scenario, settings: Settings,
     return Load(HOST, server.port, path, scenario.headers, settings.connections,
                 seconds if seconds is not None else settings.seconds,
                 request_id_lua() if scenario.distinct else None)
+
+
+@dataclass(frozen=True)
+class Workers:
+    """`--workers 2` against one worker: the same answer, repeated and every request distinct."""
+
+    identical: bool  # 40 requests on new connections got the same bytes
+    busy_workers: int  # worker processes that used CPU under the load
+    rps: dict[str, float]  # scenario name -> req/s with two workers
+
+
+def measure_workers(settings: Settings) -> Workers:
+    """Two workers on both CPUs (wrk shares CPU 1 with one of them): throughput, and the same answers."""
+    command = [*mockserver_command(), "serve", str(ROOT / "openapi"), "--fixtures", str(ROOT / "fixtures"),
+               "--host", HOST, "--workers", "2"]
+    port = free_port()
+    server = start("mockserver --workers 2", [*command, "--port", str(port)], port, cpu=None, cwd=ROOT)
+    try:
+        time.sleep(1.0)  # both workers listening
+        page = SCENARIOS[0]
+        bodies = {fetch(port, page.path, page.headers).body for _ in range(40)}
+        workers = _children(server.process.pid)
+        before = [cpu_seconds(pid) for pid in workers]
+        rps = {}
+        for scenario in (page, SCENARIOS[1]):
+            load = _load(server, scenario.path, scenario, settings)
+            rps[scenario.name] = statistics.fmean(run_load(load, settings.load_cpu).rps
+                                                  for _ in range(settings.rounds))
+        busy = sum(cpu_seconds(pid) - spent > 0.5 for pid, spent in zip(workers, before, strict=True))
+        return Workers(len(bodies) == 1, busy, rps)
+    finally:
+        server.stop()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
 
 
 def first_generations(mock: Server, settings: Settings) -> Run:
@@ -492,8 +541,17 @@ def first_answers_table(startup: Startup) -> list[str]:
     return lines
 
 
+def workers_lines(workers: Workers, measured: list[Measured]) -> list[str]:
+    one = {row.scenario.name: _mean([run.result.rps for run in row.mock]) for row in measured}
+    shown = "; ".join(f"{name}: {rps:,.0f} req/s (one worker: {one.get(name, float('nan')):,.0f})"
+                      for name, rps in workers.rps.items())
+    return [f"`--workers 2` (both CPUs, wrk sharing CPU {LOAD_CPU}): {shown}. Answers identical across 40 "
+            f"new connections: {'yes' if workers.identical else '**NO**'}; workers that answered under load: "
+            f"{workers.busy_workers}."]
+
+
 def report(settings: Settings, measured: list[Measured], first: Run | None, soaked: Soak | None,
-           startups: list[Startup], compiled: list[Path]) -> str:
+           startups: list[Startup], compiled: list[Path], workers: Workers | None = None) -> str:
     pinning = (f"server pinned to CPU {SERVER_CPU}, wrk to CPU {LOAD_CPU} (taskset)" if settings.pin
                else "no CPU pinning (needs taskset and 2 CPUs)")
     generator = f"wrk {wrk_version()}" if wrk_available() else f"asyncio client (no wrk; {WRK_HINT})"
@@ -519,6 +577,8 @@ def report(settings: Settings, measured: list[Measured], first: Run | None, soak
             f"{_verdict(first.result.p99_ms < FIRST_GENERATION_P99_MS)}; "
             f"{first.cpu_us / 1000:.1f} ms of server CPU per page on average; {first.result.requests} pages.",
         ]
+    if workers is not None:
+        lines += ["", *workers_lines(workers, measured)]
     if soaked is not None:
         rss = [mb for _, mb in soaked.samples]
         lines.append(
@@ -593,8 +653,9 @@ def main() -> None:
             mock.stop()
             if baseline is not None:
                 baseline.stop()
+        workers = measure_workers(settings) if settings.startup else None
         # Printed now, in case the rest fails.
-        print(report(settings, measured, first, soaked, bundled, compiled), flush=True)
+        print(report(settings, measured, first, soaked, bundled, compiled, workers), flush=True)
         if not settings.startup:
             return
         startups = [measure_large_spec(settings, folder)]

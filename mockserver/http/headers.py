@@ -17,10 +17,9 @@ class RequestHeaders(Headers):
 
     def __init__(self, scope: Scope) -> None:
         super().__init__(scope=scope)
-        first: dict[str, str] = {}
-        for key, value in reversed(self._list):  # reversed: the first of repeated names wins
-            first[key.decode("latin-1").lower()] = value.decode("latin-1")
-        self._first = first
+        self._first = {  # reversed: the first of repeated names wins
+            key.decode("latin-1").lower(): value.decode("latin-1") for key, value in reversed(self._list)
+        }
 
     def __getitem__(self, key: str) -> str:
         try:
