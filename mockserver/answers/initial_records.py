@@ -5,14 +5,15 @@ Generated records are a deterministic number per collection (10 unless configure
 from the record schema, with ids 1, 2, 3... for integer ids and UUIDs derived from the seed for UUID ids;
 so `GET /pets` lists them and `GET /pets/{id}` answers the same record, in every session, after every
 restart. Nested collections are scoped to their parent: each parent id has its own records, whose field
-naming the parent holds its id.
+naming the parent holds its id. Where the ids follow from their numbers, each record is drawn when first
+read (reading one record of a large spec's collection draws that record only), else all at once.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ class InitialRecords:
         self.generator = generator
         self.sets = sets
         self.tenant_field = tenant_field
-        self._cache: OrderedDict[tuple[Any, ...], dict[str, Record]] = OrderedDict()
+        self._cache: OrderedDict[tuple[Any, ...], Mapping[str, Record]] = OrderedDict()
 
     def bound(self, resource: Resource, scenario: str | None,
               tenant_value: str | None) -> tuple[Bound | None, bool]:
@@ -65,28 +66,38 @@ class InitialRecords:
         return None, True
 
     def records(self, resource: Resource, scope: Scope, parents: Mapping[str, Any], bound: Bound | None,
-                examples: list[Record] | None) -> dict[str, Record]:
+                examples: list[Record] | None) -> Mapping[str, Record]:
         """The collection's initial records in this scope, by id text, in order: the dataset's when bound,
         else `examples` (the records of the spec's example list), else generated ones."""
         key = (resource.name, scope, id(bound.binding) if bound is not None else None)
         found = self._cache.get(key)
         if found is None:
-            if bound is not None:
-                listed = self._bound_records(resource, parents, bound)
-            elif examples is not None:
-                listed = [copy.deepcopy(record) for record in examples]
-                for record in listed:
-                    fill_parents(record, resource, parents, scope[0] if scope else "", self.tenant_field)
-            else:
-                listed = self._generated(resource, scope, parents)
-            found = {}
-            for record in listed:
-                found.setdefault(id_text(record.get(resource.id_field)), record)
+            found = self._computed(resource, scope, parents, bound, examples)
             self._cache[key] = found
             while len(self._cache) > CACHED_COLLECTIONS:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
+        return found
+
+    def _computed(self, resource: Resource, scope: Scope, parents: Mapping[str, Any], bound: Bound | None,
+                  examples: list[Record] | None) -> Mapping[str, Record]:
+        if bound is not None:
+            listed = self._bound_records(resource, parents, bound)
+        elif examples is not None:
+            listed = [copy.deepcopy(record) for record in examples]
+            for record in listed:
+                fill_parents(record, resource, parents, scope[0] if scope else "", self.tenant_field)
+        else:
+            numbered = self._numbered(resource, scope, parents)
+            if numbered is not None:
+                return numbered
+            drawn = (self._drawn(resource, scope, parents, number)
+                     for number in range(1, resource.initial_records + 1))
+            listed = [record for record in drawn if record is not None]
+        found: dict[str, Record] = {}
+        for record in listed:
+            found.setdefault(id_text(record.get(resource.id_field)), record)
         return found
 
     def _bound_records(self, resource: Resource, parents: Mapping[str, Any], bound: Bound) -> list[Record]:
@@ -99,23 +110,70 @@ class InitialRecords:
             visible = [record for record in visible if text(record.get(owner.link)) == wanted]
         return [dict(record) for record in visible if record.get(resource.id_field) is not None]
 
-    def _generated(self, resource: Resource, scope: Scope, parents: Mapping[str, Any]) -> list[Record]:
-        records = []
-        salt = f"{self.generator.seed}|{resource.name}|{'|'.join(scope)}"
+    def _salt(self, resource: Resource, scope: Scope) -> str:
+        return f"{self.generator.seed}|{resource.name}|{'|'.join(scope)}"
+
+    def _numbered(self, resource: Resource, scope: Scope, parents: Mapping[str, Any]) -> DrawnRecords | None:
+        """The generated records, drawn when read, when their ids follow from their numbers alone."""
+        salt = self._salt(resource, scope)
+        ids = {}
         for number in range(1, resource.initial_records + 1):
-            key = f"initial|{salt}|{number}"
-            drawn = self.generator.generate_for_pointer(resource.record.pointer, key=key)
-            if not isinstance(drawn, dict):
-                continue
-            record = copy.deepcopy(drawn)
             numbered = numbered_id(resource.id_schema, number, salt)
-            if numbered is not None:
-                record[resource.id_field] = numbered
-            if record.get(resource.id_field) is None:
-                continue
-            fill_parents(record, resource, parents, scope[0] if scope else "", self.tenant_field)
-            records.append(record)
-        return records
+            if numbered is None:
+                return None
+            ids[id_text(numbered)] = number
+        id_field = resource.id_field
+        if len(ids) < resource.initial_records or id_field in resource.parent_fields.values() \
+                or (self.tenant_field == id_field and scope and scope[0]):
+            return None  # ids that collide, or that the parent or tenant fields overwrite
+        return DrawnRecords(ids, lambda number: self._drawn(resource, scope, parents, number))
+
+    def _drawn(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],
+               number: int) -> Record | None:
+        """The `number`-th generated record (None when the draw gives no record with an id)."""
+        salt = self._salt(resource, scope)
+        # A fresh value (the generator never hands out what it keeps), so it is not copied.
+        record = self.generator.generate_for_pointer(resource.record.pointer, key=f"initial|{salt}|{number}")
+        if not isinstance(record, dict):
+            return None
+        numbered = numbered_id(resource.id_schema, number, salt)
+        if numbered is not None:
+            record[resource.id_field] = numbered
+        if record.get(resource.id_field) is None:
+            return None
+        fill_parents(record, resource, parents, scope[0] if scope else "", self.tenant_field)
+        return record
+
+
+class DrawnRecords(Mapping[str, Record]):
+    """Generated records by id, in order, each drawn when first read: the ids are known beforehand."""
+
+    def __init__(self, numbers: dict[str, int], draw: Callable[[int], Record | None]) -> None:
+        self._numbers = numbers  # id text -> the record's number
+        self._draw = draw
+        self._records: dict[str, Record | None] = {}
+
+    def _record(self, id_key: str) -> Record | None:
+        if id_key not in self._records:
+            self._records[id_key] = self._draw(self._numbers[id_key])  # the same record in any thread
+        return self._records[id_key]
+
+    def __getitem__(self, id_key: str) -> Record:
+        if id_key not in self._numbers:
+            raise KeyError(id_key)
+        record = self._record(id_key)
+        if record is None:
+            raise KeyError(id_key)
+        return record
+
+    def __contains__(self, id_key: object) -> bool:
+        return isinstance(id_key, str) and id_key in self._numbers and self._record(id_key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (id_key for id_key in list(self._numbers) if self._record(id_key) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def fill_parents(record: Record, resource: Resource, parents: Mapping[str, Any], tenant: str,

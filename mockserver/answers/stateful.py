@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -349,7 +350,7 @@ class StatefulAnswers:
 
     # -- records -------------------------------------------------------------------------------
 
-    def _initial(self, req: _Request) -> dict[str, Record]:
+    def _initial(self, req: _Request) -> Mapping[str, Record]:
         examples = self._example_records(req.resource)
         return self.initial.records(req.resource, req.scope, req.parents, req.bound, examples)
 
@@ -597,7 +598,7 @@ class StatefulAnswers:
         return plan
 
 
-def overlay(initial: dict[str, Record], changes: Changes) -> list[Record]:
+def overlay(initial: Mapping[str, Record], changes: Changes) -> list[Record]:
     """A collection as a session has it: the initial records (as changed, deleted ones left out), then
     the records it created, oldest first."""
     records = []

@@ -19,8 +19,9 @@ field (`statuses`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -38,7 +39,7 @@ from mockserver.generation.realism import DateWindow, Realism
 from mockserver.generation.rules import Rule, RuleContext, RuleError, RuleSet
 from mockserver.generation.shaping import SchemaShaper, ShapingError
 from mockserver.generation.statuses import with_status
-from mockserver.generation.strategies import HypothesisDraws
+from mockserver.generation.strategies import HypothesisDraws, import_hypothesis
 from mockserver.http.credentials import credential_names
 from mockserver.spec.model import Operation, Spec, Validator
 
@@ -231,6 +232,21 @@ class ResponseGenerator:
             found = self._view_validators[schema_pointer] = self._response_validator(schema_pointer)
         return found
 
+    def warm_up(self, pointers: Iterable[str]) -> Iterator[None]:
+        """Do, one step at a time, the work the first bodies of all schemas share: whether the document has
+        write-only properties, shaping the definitions `pointers` reach (each is shaped once for all
+        schemas), and importing hypothesis. The caller paces the steps (each `next` does one); bodies
+        are the same with or without it."""
+        with self._lock:
+            self._has_write_only()
+        yield
+        for pointer in pointers:
+            with self._lock, contextlib.suppress(ShapingError):  # told when an answer needs it
+                self._shaper.shape(pointer)
+            yield
+        import_hypothesis()
+        yield
+
     # -- compiling -------------------------------------------------------------------------
 
     def _compile(self, pointer: str) -> _Compiled:
@@ -268,9 +284,7 @@ class ResponseGenerator:
     def _response_validator(self, pointer: str) -> Validator:
         """A validator of the response view: the spec's own (whose compiled schemas every operation shares,
         see `mockserver.spec.validators`) unless write-only properties make the view differ."""
-        if self._write_only is None:
-            self._write_only = _mentions_write_only(self.spec.document)
-        if self._write_only:
+        if self._has_write_only():
             with self._lock:
                 exact = self._exact_shaper.shape(pointer)
             if exact.changed:
@@ -279,6 +293,13 @@ class ResponseGenerator:
             return self.spec.validator(pointer)
         except ValueError:
             return jsonschema_rs.validator_for(self._exact(pointer), validate_formats=True)
+
+    def _has_write_only(self) -> bool:
+        if self._write_only is None:
+            with self._lock:  # a walk of the whole document: once, whichever thread asks first
+                if self._write_only is None:
+                    self._write_only = _mentions_write_only(self.spec.document)
+        return self._write_only
 
     def _agreement(self, operation: Operation, compiled: _Compiled) -> Agreement:
         key = (operation.key, compiled.pointer)

@@ -128,6 +128,10 @@ class PlanCompiler:
         hypothesis = self.hypothesis
         return lambda rng, state, override: hypothesis.draw(node, rng.getrandbits(63))
 
+    def draw_hard(self, node: jsonschema_rs.CanonicalSchema, seed: int) -> Any:
+        """The node's value hypothesis draws with `seed`."""
+        return self.hypothesis.draw(node, seed)
+
     # -- what plans ask about nodes --------------------------------------------------------
 
     def target(self, node: jsonschema_rs.CanonicalSchema) -> jsonschema_rs.CanonicalSchema:

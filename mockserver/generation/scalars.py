@@ -3,7 +3,8 @@
 Where the schema leaves room, values are realistic: strings come from the provider their `format`
 names (standard formats, and the `x-mock:` formats shaping writes), fitted to the length window;
 numbers fall in the window shaping narrowed them to (or 0..1000), with two decimals. A string the
-provider cannot produce (a `pattern` it does not match, barred values) is left to hypothesis.
+provider cannot produce is drawn from its `pattern` (`patterns`), and what neither can (barred values,
+a pattern `patterns` cannot do) is left to hypothesis.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import jsonschema_rs
 from jsonschema_rs.canonical import IntegerView, NumberView, StringView
 
 from mockserver.generation.draws import Compiler, Draw, DrawState, Override
+from mockserver.generation.patterns import pattern_sampler
 from mockserver.generation.realism import (
     MOCK_FORMAT_PREFIX,
     NUMBER_SPAN,
@@ -26,6 +28,8 @@ from mockserver.generation.realism import (
     realistic_key,
     realistic_scalar,
 )
+
+_PATTERN_ATTEMPTS = 4
 
 
 def string_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: StringView) -> Draw:
@@ -45,7 +49,7 @@ def string_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: S
             return lambda rng, state, override: provider(rng)
         return lambda rng, state, override: fit_length(provider(rng), low, high, rng)
     validator = compiler.validator(node) if checked else None
-    hard = compiler.hard(node)
+    hard = compiler.hard(node) if not patterns else _patterned(compiler, node, view, patterns, validator)
 
     def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
         for _ in range(3):
@@ -55,10 +59,32 @@ def string_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: S
             elif (low is not None and len(value) < low) or (high is not None and len(value) > high):
                 continue  # a format cannot be cut to length: draw another
             if patterns and not all(pattern.search(value) for pattern in patterns):
-                break  # realism cannot be steered into a pattern: hypothesis draws it
+                break  # realism cannot be steered into a pattern: the pattern itself is drawn from
             if validator is None or validator.is_valid(value):
                 return value
         return hard(rng, state, override)
+
+    return draw
+
+
+def _patterned(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: StringView,
+               patterns: list[re.Pattern[str]], validator: jsonschema_rs.Validator | None) -> Draw:
+    """A string drawn from the first pattern (checked against them all), else by hypothesis with the
+    same seed: either way the draw takes one number from the random source."""
+    sampler = pattern_sampler(view.patterns[0])
+    low, high = view.min_length, view.max_length
+
+    def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
+        seed = rng.getrandbits(63)
+        if sampler is not None:
+            local = Random(seed)
+            for _ in range(_PATTERN_ATTEMPTS):
+                value = sampler(local)
+                if (low is None or len(value) >= low) and (high is None or len(value) <= high) \
+                        and all(pattern.search(value) for pattern in patterns) \
+                        and (validator is None or validator.is_valid(value)):
+                    return value
+        return compiler.draw_hard(node, seed)
 
     return draw
 

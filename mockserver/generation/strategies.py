@@ -44,6 +44,13 @@ def _plain_provider() -> type:
     return PlainProvider
 
 
+def import_hypothesis() -> None:
+    """Import what a hypothesis draw needs (most of a second): done ahead by a warm-up, else on first draw."""
+    from schemathesis.generation.jsonschema.strategy import from_schema  # noqa: F401
+
+    _plain_provider()
+
+
 def _context(root: jsonschema_rs.CanonicalSchema, realism: Realism) -> StrategyContext:
     from schemathesis.generation.jsonschema.context import Alphabet, StrategyContext
 

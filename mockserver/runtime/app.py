@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -295,6 +295,22 @@ class MockApp:
         answer = self.spec_answers.documented(operation, failure.status, "auth", failure.body)
         answer.headers.update(failure.headers)
         return answer
+
+    def warm_up(self) -> Iterator[None]:
+        """Do, one step at a time (each `next`), what the first answers of all operations share: importing
+        the request validation, compiling the validator the operations' schemas share, and the generator's
+        shared work. Serving calls it in a thread once the server listens; answers are the same without."""
+        from mockserver.validation.validator import RequestValidator  # noqa: F401  (pydantic: slow to import)
+
+        yield
+        pointers = list(dict.fromkeys(
+            media.schema_pointer for operation in self.spec.operations
+            for key, response in operation.responses.items() if key.startswith("2")
+            for media in response.content.values() if media.schema_pointer is not None))
+        if pointers:
+            self.spec.validator(pointers[0])  # compiles the validator all the operations share
+        yield
+        yield from self.generator.warm_up(pointers)
 
 
 def _plain(status: int, detail: str, source: str) -> Answer:

@@ -1,7 +1,7 @@
 """`mockserver serve`: build the stack, print the warnings and the banner once it listens, run uvicorn.
 
 What only openapi-spec-validator finds in the spec is looked for after that, by a low-priority process
-(seconds of CPU on a large spec, out of the way of start-up).
+(seconds of CPU on a large spec, out of the way of start-up), while a thread warms the mock (`warmup`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from mockserver.serving.options import ServeOptions, options_to_json
 from mockserver.serving.reload import Watcher, watched_paths
 from mockserver.serving.request_log import startup_banner
 from mockserver.serving.stack import Stack, build_mock, build_stack
+from mockserver.serving.warmup import WarmUp
 from mockserver.serving.workers import OPTIONS_VARIABLE, WORKERS_FACTORY
 
 
@@ -65,6 +66,8 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             watcher = Watcher(stack.live, paths).start()
             cleanup.callback(watcher.stop)
         _print_banner(stack, options, host, sock.getsockname()[1], watcher)
+        if workers == 1:  # each worker process warms its own app (see workers)
+            cleanup.callback(WarmUp(stack.live.current).start().stop)
         if not options.strict:
             validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside)
             validation.start()

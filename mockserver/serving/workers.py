@@ -8,6 +8,7 @@ from starlette.types import ASGIApp
 
 from mockserver.serving.options import options_from_json
 from mockserver.serving.stack import build_mock, build_stack
+from mockserver.serving.warmup import WarmUp
 
 # How `serve --workers N` hands its options to the worker processes (uvicorn imports the app by name).
 OPTIONS_VARIABLE = "MOCKSERVER_SERVE_OPTIONS"
@@ -17,4 +18,6 @@ WORKERS_FACTORY = "mockserver.serving.workers:app_from_environment"
 def app_from_environment() -> ASGIApp:
     """The app of one `serve --workers N` process, from the options the parent put in the environment."""
     options = options_from_json(os.environ[OPTIONS_VARIABLE])
-    return build_stack(options, build_mock(options, validate=False)).asgi  # the parent validates
+    app = build_mock(options, validate=False)  # the parent validates
+    WarmUp(app).start()  # the socket listens already (the parent's)
+    return build_stack(options, app).asgi

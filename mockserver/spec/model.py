@@ -6,6 +6,7 @@ contain local `$ref`s (`#/...`) into `Spec.document`; `Spec.validator()` and the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -25,6 +26,7 @@ Validator = jsonschema_rs.Validator | PointerValidator  # both offer is_valid, i
 # The merged document is registered under this URI so that any schema can be compiled by its pointer.
 SPEC_URI = "urn:mockserver:spec"
 _POINTER_SAFE = "/~!$&'()*+,;=:@"
+_SHARING = threading.Lock()  # one SharedValidators per spec, whichever thread asks first
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,9 @@ class Spec:
         compiled = self._validators.get(schema_pointer)
         if compiled is None:
             if self._shared is None:
-                self._shared = SharedValidators(self._operation_pointers(), _reference, self._compile)
+                with _SHARING:
+                    if self._shared is None:
+                        self._shared = SharedValidators(self._operation_pointers(), _reference, self._compile)
             compiled = self._shared.get(schema_pointer) or self._compile({"$ref": _reference(schema_pointer)})
             self._validators[schema_pointer] = compiled
         return compiled

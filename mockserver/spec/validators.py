@@ -15,6 +15,7 @@ their instance and evaluation paths (nested errors of `anyOf`/`oneOf` included).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -56,18 +57,25 @@ class SharedValidators:
         self._compile = compile_schema
         self._shared: jsonschema_rs.Validator | None = None
         self._failed = False
+        self._lock = threading.Lock()  # compiled once, though a warm-up thread and a request both ask
 
     def get(self, pointer: str) -> PointerValidator | None:
         if pointer not in self._pointers or self._failed:
             return None
-        if self._shared is None:
-            root = {"properties": {name: {"$ref": self._reference(name)} for name in sorted(self._pointers)}}
-            try:
-                self._shared = self._compile(root)
-            except (ValueError, jsonschema_rs.ReferencingError):  # one schema that does not compile
-                self._failed = True
+        shared = self._shared
+        if shared is None:
+            with self._lock:
+                if self._shared is None and not self._failed:
+                    root = {"properties": {name: {"$ref": self._reference(name)}
+                                           for name in sorted(self._pointers)}}
+                    try:
+                        self._shared = self._compile(root)
+                    except (ValueError, jsonschema_rs.ReferencingError):  # one schema that does not compile
+                        self._failed = True
+                shared = self._shared
+            if shared is None:
                 return None
-        return PointerValidator(self._shared, pointer)
+        return PointerValidator(shared, pointer)
 
 
 def _unwrapped(error: jsonschema_rs.ValidationError) -> jsonschema_rs.ValidationError:

@@ -141,10 +141,13 @@ TRICKY: dict[str, Any] = {
     },
     "Patterned": {
         "type": "object",
-        "required": ["code", "sku"],
+        "required": ["code", "sku", "slug", "free", "lookahead"],
         "properties": {
             "code": {"type": "string", "pattern": "^[A-Z]{2}-\\d{4}$"},
             "sku": {"type": "string", "pattern": "^SKU[0-9]+$", "minLength": 6, "maxLength": 9},
+            "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 20},
+            "free": {"type": "string", "pattern": "^[^<>&]{2,}$"},
+            "lookahead": {"type": "string", "pattern": "^(?=.*[0-9])[a-z0-9]{4,8}$"},
         },
     },
     "Bounded": {

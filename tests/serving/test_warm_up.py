@@ -1,0 +1,70 @@
+"""The warm-up after start-up (mockserver.serving.warmup): answers are the same with or without it, the
+server answers while it runs, and a failing warm-up never stops the server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from dx_helpers import ServeProcess
+from starlette.testclient import TestClient
+
+from mockserver import MockApp, create_app
+from mockserver.serving.warmup import WarmUp
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+SPEC = CORPUS / "crud_uuid_ids.yaml"
+
+
+def _answers(client: TestClient | httpx.Client) -> list[tuple[int, bytes]]:
+    """A list page, then each record listed, then a record of an unknown id."""
+    page = client.get("/accounts", params={"limit": 3})
+    records = [client.get(f"/accounts/{record['id']}") for record in page.json()["data"]]
+    unknown = client.get("/accounts/6f1c2b0a-3d4e-4f50-8a6b-7c8d9e0f1a2b")
+    return [(reply.status_code, reply.content) for reply in (page, *records, unknown)]
+
+
+def test_a_warmed_mock_answers_as_a_cold_one() -> None:
+    warmed = create_app(SPEC)
+    steps = list(warmed.warm_up())
+    assert steps  # it did its work in steps
+    assert _answers(TestClient(warmed)) == _answers(TestClient(create_app(SPEC)))
+
+
+def test_serve_answers_while_it_warms_up(tmp_path: Path) -> None:
+    expected = _answers(TestClient(create_app(SPEC)))
+    with ServeProcess(str(SPEC), "--fixtures", str(tmp_path)) as server, \
+            httpx.Client(base_url=server.origin) as client:
+        assert _answers(client) == expected
+        assert server.process.poll() is None
+
+
+def test_a_failing_warm_up_leaves_the_mock_answering() -> None:
+    app = create_app(SPEC)
+
+    def broken() -> Iterator[None]:
+        yield
+        raise RuntimeError("the warm-up broke")
+
+    app.warm_up = broken  # type: ignore[method-assign]
+    warm = WarmUp(app).start()
+    assert warm.done.wait(10)
+    assert _answers(TestClient(app)) == _answers(TestClient(create_app(SPEC)))
+
+
+def test_a_stopped_warm_up_does_no_more_steps() -> None:
+    app = create_app(SPEC)
+    taken: list[int] = []
+
+    def counted(mock: MockApp) -> Iterator[None]:
+        for number in range(1000):
+            taken.append(number)
+            yield
+
+    app.warm_up = lambda: counted(app)  # type: ignore[method-assign]
+    warm = WarmUp(app)
+    warm.stop()
+    warm.start()
+    assert warm.done.wait(10)
+    assert len(taken) <= 1
