@@ -133,7 +133,8 @@ class InitialRecords:
         """The `number`-th generated record (None when the draw gives no record with an id)."""
         salt = self._salt(resource, scope)
         # A fresh value (the generator never hands out what it keeps), so it is not copied.
-        record = self.generator.generate_for_pointer(resource.record.pointer, key=f"initial|{salt}|{number}")
+        record = self.generator.generate_for_pointer(resource.record.pointer, key=f"initial|{salt}|{number}",
+                                                     share=resource.initial_records)
         if not isinstance(record, dict):
             return None
         numbered = numbered_id(resource.id_schema, number, salt)

@@ -89,6 +89,7 @@ class _Job:
     draw_seed: int  # from the request key: every choice of the draw
     world: int  # from the seed and the behaviour headers: the records that exist
     override: Override | None = None
+    spent: int = 0  # containers of the size budget already spent (by the values drawn along with this one)
 
 
 class ResponseGenerator:
@@ -212,16 +213,20 @@ class ResponseGenerator:
         self.cache.put(key, frozen)
         return frozen
 
-    def generate_for_pointer(self, schema_pointer: str, *, key: str) -> Any:
-        """A value of any schema of the document (`/components/schemas/X`), deterministic by `key`."""
+    def generate_for_pointer(self, schema_pointer: str, *, key: str, share: int = 1) -> Any:
+        """A value of any schema of the document (`/components/schemas/X`), deterministic by `key`.
+
+        `share`: the value is one of that many drawn together (the records of a collection), which share
+        the size budget of one body (`PlanOptions.max_containers`), as the items of a generated page do."""
         cache_key = request_key("pointer", self.seed, schema_pointer, key)
-        cached = self.cache.get(cache_key)
+        kept_as = cache_key if share == 1 else f"{cache_key}|share={share}"
+        cached = self.cache.get(kept_as)
         if cached is not None:
             return thaw(cached)
-        body = self._draw(
-            _Job(self._compile(schema_pointer), stable_hash(cache_key), stable_hash(self.seed, {}))
-        )
-        self.cache.put(cache_key, freeze(body))
+        spent = self.options.max_containers - self.options.max_containers // max(1, share)
+        compiled = self._compile(schema_pointer)
+        body = self._draw(_Job(compiled, stable_hash(cache_key), stable_hash(self.seed, {}), spent=spent))
+        self.cache.put(kept_as, freeze(body))
         return body
 
     def response_validator(self, schema_pointer: str) -> Validator:
@@ -317,7 +322,7 @@ class ResponseGenerator:
         plan = compiled.compiler.compile(compiled.root)
         for _ in range(_PLAN_ATTEMPTS):
             try:
-                body = plan(rng, DrawState(seed=job.world), job.override)
+                body = plan(rng, DrawState(seed=job.world, containers=job.spent), job.override)
             except RetryDraw:
                 continue
             if compiled.validator.is_valid(body):

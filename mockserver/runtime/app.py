@@ -355,6 +355,7 @@ def create_app(
     resources = infer_resources(loaded, config.resources, config_file, initial_records)
     if resources.problems:
         raise LoadError(resources.problems)
+    loaded.share_validators(resource.record.pointer for resource in resources.resources)
     rules = load_rules(fixtures_dir) if fixtures_dir is not None else None
     generator = ResponseGenerator(loaded, seed=seed, rules=rules)
     spec_answers = SpecAnswers(loaded, generator, always_generate=mode == "generate")

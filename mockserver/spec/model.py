@@ -7,6 +7,7 @@ contain local `$ref`s (`#/...`) into `Spec.document`; `Spec.validator()` and the
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -137,6 +138,7 @@ class Spec:
     routes: tuple[Operation, ...] = ()
     _validators: dict[str, Validator] = field(default_factory=dict, repr=False)
     _shared: SharedValidators | None = field(default=None, repr=False)  # see mockserver.spec.validators
+    _also_shared: set[str] = field(default_factory=set, repr=False)  # see `share_validators`
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -193,10 +195,34 @@ class Spec:
             if self._shared is None:
                 with _SHARING:
                     if self._shared is None:
-                        self._shared = SharedValidators(self._operation_pointers(), _reference, self._compile)
-            compiled = self._shared.get(schema_pointer) or self._compile({"$ref": _reference(schema_pointer)})
+                        pointers = {self._referred(pointer) for pointer in self._operation_pointers()}
+                        self._shared = SharedValidators(pointers, _reference, self._compile)
+            pointer = self._referred(schema_pointer)
+            compiled = self._shared.get(pointer) or self._compile({"$ref": _reference(pointer)})
             self._validators[schema_pointer] = compiled
         return compiled
+
+    def _referred(self, pointer: str) -> str:
+        """The schema a schema made only of a local `$ref` stands for (followed through such schemas):
+        `items: {$ref: '#/components/schemas/Pet'}` and a response's `{$ref: ...Pet}` share Pet's validator
+        instead of each compiling, and holding, all Pet reaches."""
+        seen = {pointer}
+        while True:
+            try:
+                node = self.resolve_pointer(pointer)
+            except (KeyError, IndexError, ValueError, TypeError):
+                return pointer
+            reference = node.get("$ref") if isinstance(node, dict) and len(node) == 1 else None
+            if not isinstance(reference, str) or not reference.startswith("#/") or reference[1:] in seen:
+                return pointer
+            pointer = reference[1:]
+            seen.add(pointer)
+
+    def share_validators(self, pointers: Iterable[str]) -> None:
+        """Compile the validators of these schemas (say, the records of stateful resources) into the one
+        the operations share, when it is compiled: alone, each would compile again the part of the
+        document it reaches, and hold it (tens of MB each on a large interlinked spec)."""
+        self._also_shared.update(pointers)
 
     def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
         return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
@@ -210,7 +236,7 @@ class Spec:
                 media_types += response.content.values()
                 pointers.update(header.schema_pointer for header in response.headers.values())
             pointers.update(media.schema_pointer for media in media_types if media.schema_pointer is not None)
-        return pointers
+        return pointers | self._also_shared
 
 
 def _reference(schema_pointer: str) -> str:

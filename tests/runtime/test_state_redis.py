@@ -5,15 +5,17 @@ Redis is survived; a Redis that cannot be reached at start-up stops `serve` with
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ from redis_helpers import RedisServer, deployment, free_port, fresh_get, poll, r
 from mockserver import create_app
 
 ORDERS = TESTS / "corpus" / "crud_integer_ids.yaml"
+T = TypeVar("T")
 JSON = {"Content-Type": "application/json"}
 KEY = {"api_key": "k"}
 
@@ -143,6 +146,20 @@ def test_a_counted_override_answers_exactly_that_many_requests_across_replicas(r
     assert sum(answer.headers["x-mock-source"] == "override" for answer in answers) == 3
 
 
+async def _within(work: Coroutine[Any, Any, T], seconds: float) -> T:
+    """`work`'s result; a failure naming where every task waits if it takes longer than `seconds` (it once
+    hung in a loaded full run and was never seen again alone: this says where, when it does)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        stacks = io.StringIO()
+        for waiting in asyncio.all_tasks() - {asyncio.current_task()}:
+            waiting.print_stack(limit=8, file=stacks)
+        task.cancel()
+        pytest.fail(f"no answer within {seconds} s; the tasks wait at:\n{stacks.getvalue()}")
+    return task.result()
+
+
 def test_concurrent_creates_in_one_session_from_two_workers_all_get_their_own_id(
         redis_server: RedisServer) -> None:
     async def run() -> tuple[list[int], int]:
@@ -163,7 +180,7 @@ def test_concurrent_creates_in_one_session_from_two_workers_all_get_their_own_id
                 await client.aclose()
                 await app.state.backend.stop()
 
-    ids, total = asyncio.run(run())
+    ids, total = asyncio.run(_within(run(), seconds=60))
     assert len(set(ids)) == 20
     assert total == 10 + 20  # the initial records, and every one created
 

@@ -151,7 +151,8 @@ class RedisBackend:
             return
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # bounded: a connection stuck in closing must not hold up the shutdown
+            await asyncio.wait(self._tasks, timeout=TIMEOUT_S)
         if self._available:
             try:  # what this worker still holds, and no writer waits for it any more
                 await asyncio.wait_for(self.journal.flush(self._write_journal), TIMEOUT_S)
@@ -193,7 +194,7 @@ class RedisBackend:
                 self._first_attempt.set()
             finally:
                 with contextlib.suppress(Exception):  # the connection may be gone already
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), TIMEOUT_S)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
 
