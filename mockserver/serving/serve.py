@@ -33,7 +33,7 @@ from mockserver.serving.options import ServeOptions, options_to_json
 from mockserver.serving.reload import Watcher, watched_paths
 from mockserver.serving.request_log import startup_banner
 from mockserver.serving.stack import Stack, build_mock, build_stack
-from mockserver.serving.warmup import WarmUp
+from mockserver.serving.warmup import WarmUp, settle_heap
 from mockserver.serving.workers import OPTIONS_VARIABLE, WORKERS_FACTORY
 
 
@@ -67,12 +67,12 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             cleanup.callback(watcher.stop)
         _print_banner(stack, options, host, sock.getsockname()[1], watcher)
         if workers == 1:  # each worker process warms its own app (see workers)
-            cleanup.callback(WarmUp(stack.live.current).start().stop)
+            cleanup.callback(WarmUp(stack.live.current, settle=not watch).start().stop)
         if not options.strict:
             validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside)
             validation.start()
             cleanup.callback(validation.stop)
-        _run(stack, options, sock, workers)
+        _run(stack, options, sock, workers, watch)
     return 0
 
 
@@ -126,7 +126,7 @@ def _finish_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, finish)
 
 
-def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int) -> None:
+def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int, watch: bool) -> None:
     """uvicorn on the bound socket: in this process, or in `workers` processes each building its app."""
     if workers > 1:
         os.environ[OPTIONS_VARIABLE] = options_to_json(options)
@@ -135,6 +135,8 @@ def _run(stack: Stack, options: ServeOptions, sock: socket.socket, workers: int)
         Multiprocess(config, sockets=[sock]).run()
     else:
         config = uvicorn.Config(stack.asgi, log_level="warning", access_log=False)
+        if not watch:  # (`--watch` replaces the app: see settle_heap)
+            settle_heap()
         uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp
 
 from mockserver.serving.options import options_from_json
 from mockserver.serving.stack import build_mock, build_stack
-from mockserver.serving.warmup import WarmUp
+from mockserver.serving.warmup import WarmUp, settle_heap
 
 # How `serve --workers N` hands its options to the worker processes (uvicorn imports the app by name).
 OPTIONS_VARIABLE = "MOCKSERVER_SERVE_OPTIONS"
@@ -19,5 +19,7 @@ def app_from_environment() -> ASGIApp:
     """The app of one `serve --workers N` process, from the options the parent put in the environment."""
     options = options_from_json(os.environ[OPTIONS_VARIABLE])
     app = build_mock(options, validate=False)  # the parent validates
+    stack = build_stack(options, app)
+    settle_heap()
     WarmUp(app).start()  # the socket listens already (the parent's)
-    return build_stack(options, app).asgi
+    return stack.asgi
