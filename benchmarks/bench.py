@@ -1,6 +1,6 @@
 """The speed benchmark: the mock against a bare Starlette app that returns the same bytes, under wrk.
 
-    python benchmarks/bench.py [--seconds 5] [--rounds 3] [--connections 16] [--soak 20]
+    python benchmarks/bench.py [--seconds 5] [--rounds 3] [--connections 16] [--soak 20] [--only-startup]
                                [--only REGEX] [--no-startup] [--extra-spec FILE ...]
 
 It starts `mockserver serve openapi --fixtures fixtures` (as users run it, default features on) and a
