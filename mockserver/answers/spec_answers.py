@@ -25,6 +25,7 @@ from mockserver.http.negotiation import (
 )
 from mockserver.http.xml import XmlCodec, XmlError
 from mockserver.spec.model import MediaType, Operation, Response, Spec
+from mockserver.spec.schemas import declared_types
 from mockserver.validation.refs import follow_refs
 
 logger = logging.getLogger("mockserver")
@@ -242,8 +243,7 @@ def _schema_examples(schema: Any) -> list[str]:
     """The strings a string schema offers as examples: `example`, `examples`, then `enum`."""
     if not isinstance(schema, dict):
         return []
-    declared = schema.get("type")
-    if declared != "string" and not (isinstance(declared, list) and "string" in declared):
+    if "string" not in declared_types(schema):
         return []
     found = [schema["example"]] if "example" in schema else []
     for keyword in ("examples", "enum"):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.foundation.problems import join_pointer
+from mockserver.spec.schemas import declared_types
 from mockserver.validation.checkers import json_type
 
 ITEM = "*"
@@ -139,11 +140,7 @@ def join_pointer_to(pointer: str, *tokens: str | int) -> str:
 
 def _describe(doc: FieldDoc, parts: list[dict[str, Any]]) -> None:
     for part in parts:
-        declared = part.get("type")
-        if isinstance(declared, str):
-            doc.types.add(declared)
-        elif isinstance(declared, list):
-            doc.types.update(str(item) for item in declared)
+        doc.types |= declared_types(part)
         if isinstance(part.get("format"), str):
             doc.formats.add(part["format"])
         if isinstance(part.get("enum"), list):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.spec.model import Parameter, Spec
+from mockserver.spec.schemas import declared_types
 from mockserver.validation.checkers import json_type
 
 ABSENT = "absent"
@@ -46,11 +47,7 @@ def schema_types(schema: Any, resolve: Resolve) -> set[str]:
     """The JSON types a schema names anywhere in what it is made of (empty: any type)."""
     types: set[str] = set()
     for part in effective_schemas(schema, resolve):
-        declared = part.get("type")
-        if isinstance(declared, str):
-            types.add(declared)
-        elif isinstance(declared, list):
-            types.update(str(item) for item in declared)
+        types |= declared_types(part)
         if "enum" in part or "const" in part:
             enum = part.get("enum")
             values: list[Any] = enum if isinstance(enum, list) else [part.get("const")]

@@ -28,6 +28,7 @@ from typing import Any, TypeGuard
 
 from mockserver.generation.realism import FieldFacts, Realism, normalize_name, plausible_window, singular
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve, split_pointer
+from mockserver.spec.schemas import declared_types
 
 _ANNOTATIONS = frozenset(
     {
@@ -417,7 +418,7 @@ class SchemaShaper:
 
     def _realistic(self, out: dict[str, Any], frame: _Frame) -> None:
         assert self.realism is not None
-        types = _types(out)
+        types = declared_types(out)
         if not types or "enum" in out or "const" in out:
             return
         facts = FieldFacts(
@@ -492,19 +493,10 @@ def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, pick: Any) ->
     return pick(values) if values else None
 
 
-def _types(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return {declared}
-    if isinstance(declared, list):
-        return {item for item in declared if isinstance(item, str)}
-    return set()
-
-
 def _is_structured(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
-    return bool(_STRUCTURE & schema.keys()) or bool(_types(schema) & {"object", "array"})
+    return bool(_STRUCTURE & schema.keys()) or bool(declared_types(schema) & {"object", "array"})
 
 
 def _describe(schema: Any) -> str:

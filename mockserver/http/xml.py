@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve
+from mockserver.spec.schemas import declared_types
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -279,7 +280,7 @@ class XmlCodec:
         schema, component, options = self._follow(schema)
         if not isinstance(schema, dict) or depth > _MAX_VIEW_DEPTH:
             return _View(frozenset(), {}, None, options, component=component)
-        types = _types(schema)
+        types = declared_types(schema)
         properties = dict(schema["properties"]) if isinstance(schema.get("properties"), dict) else {}
         required = set(schema["required"]) if isinstance(schema.get("required"), list) else set()
         items = schema.get("items")
@@ -322,15 +323,6 @@ class XmlCodec:
                 return None, component, options
             schema = target
         return schema, component, options
-
-
-def _types(schema: Mapping[str, Any]) -> frozenset[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return frozenset({declared})
-    if isinstance(declared, list):
-        return frozenset(item for item in declared if isinstance(item, str))
-    return frozenset()
 
 
 def _options(schema: Mapping[str, Any]) -> dict[str, Any]:

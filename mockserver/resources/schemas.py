@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from mockserver.spec.schemas import declared_types
+
 MAX_DEPTH = 32  # `$ref` hops and `allOf` levels followed: enough for any real spec, finite for cyclic ones
 ID_LIKE = re.compile(r"^(?:id|uuid|guid)$|(?:_id|Id|ID|_uuid|Uuid|UUID)$")
 
@@ -79,12 +81,7 @@ def types_of(schema: Any) -> set[str]:
     """The JSON types a (resolved) schema names, `null` left out."""
     if not isinstance(schema, dict):
         return set()
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return {declared} - {"null"}
-    if isinstance(declared, list):
-        return {str(kind) for kind in declared} - {"null"}
-    return set()
+    return set(declared_types(schema) - {"null"})
 
 
 def is_array(schema: Any) -> bool:

@@ -7,7 +7,7 @@ when it compiles one); an operation that reaches an invalid schema is skipped wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -119,6 +119,16 @@ class _SchemaGraph:
                     causes[referrer] = causes[pointer]
                     pending.append(referrer)
         return causes
+
+
+def declared_types(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The JSON types a schema's own `type` names (one, or a list of them; empty when it names none)."""
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return frozenset((declared,))
+    if isinstance(declared, list):
+        return frozenset(item for item in declared if isinstance(item, str))
+    return frozenset()
 
 
 def direct_subschemas(schema: dict[str, Any]) -> Iterator[Any]:

@@ -22,6 +22,7 @@ import jsonschema_rs
 from pydantic import BaseModel, PydanticSchemaGenerationError, PydanticUserError, ValidationError
 from pydantic_core import SchemaError
 
+from mockserver.spec.schemas import declared_types
 from mockserver.validation.errors import ErrorItem, Loc, from_pydantic, from_schema_errors
 from mockserver.validation.openapi_semantics import OpenApiSemantics
 from mockserver.validation.pydantic_types import TypeBuilder, Untranslatable, adapter_for
@@ -205,10 +206,7 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
     """The JSON types a schema admits, looking through `$ref`, combinators and enums."""
     types: set[str] = set()
     for variant in combined_schemas(resolve, schema):
-        declared = variant.get("type")
-        types.update(
-            declared if isinstance(declared, list) else [declared] if isinstance(declared, str) else []
-        )
+        types |= declared_types(variant)
         enum = variant.get("enum")
         values = enum if isinstance(enum, list) else []
         types.update(

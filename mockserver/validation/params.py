@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.datastructures import Headers
 
+from mockserver.spec.schemas import declared_types
 from mockserver.validation.checkers import (
     AnyValue,
     Checker,
@@ -210,11 +211,7 @@ def value_shape(schema: Any, resolve: Callable[[Any], Any]) -> Shape:
     """Whether values of `schema` are arrays, objects or scalars (through `$ref`s and nullable unions)."""
     shapes: set[str] = set()
     for variant in combined_schemas(resolve, schema):
-        declared = variant.get("type")
-        if isinstance(declared, str):
-            shapes.add(declared)
-        elif isinstance(declared, list):
-            shapes.update(declared)
+        shapes |= declared_types(variant)
         if "properties" in variant:
             shapes.add("object")
     if "array" in shapes:
