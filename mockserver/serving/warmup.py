@@ -28,9 +28,9 @@ DELAY_SECONDS = 0.5
 class WarmUp:
     """The warm-up thread of one app (a daemon: it never keeps the process alive)."""
 
-    def __init__(self, app: MockApp, *, settle: bool = True) -> None:
+    def __init__(self, app: MockApp, *, settle: bool = False) -> None:
         self.app = app
-        self.settle = settle  # `settle_heap` once warm (not when the app is replaced on reload)
+        self.settle = settle  # `settle_heap` once warm: for the app a server process serves to its end
         self.done = threading.Event()  # set when the warm-up ended, finished or not
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mockserver-warm-up", daemon=True)

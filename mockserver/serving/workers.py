@@ -21,5 +21,5 @@ def app_from_environment() -> ASGIApp:
     app = build_mock(options, validate=False)  # the parent validates
     stack = build_stack(options, app)
     settle_heap()
-    WarmUp(app).start()  # the socket listens already (the parent's)
+    WarmUp(app, settle=True).start()  # the socket listens already (the parent's)
     return stack.asgi
