@@ -125,8 +125,7 @@ class PlanCompiler:
 
     def hard(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A plan that leaves the node to hypothesis."""
-        hypothesis = self.hypothesis
-        return lambda rng, state, override: hypothesis.draw(node, rng.getrandbits(63))
+        return lambda rng, state, override: self.draw_hard(node, rng.getrandbits(63))
 
     def draw_hard(self, node: jsonschema_rs.CanonicalSchema, seed: int) -> Any:
         """The node's value hypothesis draws with `seed`."""

@@ -195,8 +195,7 @@ class Spec:
             if self._shared is None:
                 with _SHARING:
                     if self._shared is None:
-                        pointers = {self._referred(pointer) for pointer in self._operation_pointers()}
-                        self._shared = SharedValidators(pointers, _reference, self._compile)
+                        self._shared = SharedValidators(self._shared_pointers(), _reference, self._compile)
             pointer = self._referred(schema_pointer)
             compiled = self._shared.get(pointer) or self._compile({"$ref": _reference(pointer)})
             self._validators[schema_pointer] = compiled
@@ -227,7 +226,9 @@ class Spec:
     def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
         return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
 
-    def _operation_pointers(self) -> set[str]:
+    def _shared_pointers(self) -> set[str]:
+        """What the shared validator covers: every operation's schemas and those `share_validators` named,
+        each as the schema it stands for (`_referred`)."""
         pointers: set[str] = set()
         for operation in self.operations:
             pointers.update(parameter.schema_pointer for parameter in operation.parameters)
@@ -236,7 +237,7 @@ class Spec:
                 media_types += response.content.values()
                 pointers.update(header.schema_pointer for header in response.headers.values())
             pointers.update(media.schema_pointer for media in media_types if media.schema_pointer is not None)
-        return pointers | self._also_shared
+        return {self._referred(pointer) for pointer in pointers | self._also_shared}
 
 
 def _reference(schema_pointer: str) -> str:
