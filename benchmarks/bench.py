@@ -351,7 +351,7 @@ def start_mock(spec: Path, fixtures: Path | None, cwd: Path, settings: Settings)
     return start("mockserver", [*command, "--port", str(port)], port, cpu=settings.server_cpu, cwd=cwd)
 
 
-LARGE_SPEC_REQUESTS = (
+LARGE_SPEC_REQUESTS: tuple[tuple[str, str, str, bytes | None, dict[str, str]], ...] = (
     ("GET a record (generated)", "GET", "/accounts/6f1c2b0a-3d4e-4f50-8a6b-7c8d9e0f1a2b", None, TOKEN),
     ("GET a list page (generated)", "GET", "/invoices?limit=10", None, TOKEN),
     ("GET another record (generated)", "GET", "/payments/0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1b2c3d", None, TOKEN),
@@ -365,6 +365,16 @@ LARGE_SPEC_REQUESTS = (
 )
 
 
+def first_answer(mock: Server, path: str, headers: dict[str, str], method: str = "GET",
+                 body: bytes | None = None) -> tuple[int, float]:
+    """The status and milliseconds of one request; status 0 when no answer came in time."""
+    try:
+        reply = fetch(mock.port, path, headers, method, body, timeout=FIRST_ANSWER_TIMEOUT_S)
+    except TimeoutError:
+        return 0, FIRST_ANSWER_TIMEOUT_S * 1000
+    return reply.status, reply.seconds * 1000
+
+
 def measure_large_spec(settings: Settings, folder: Path) -> tuple[Startup, Sweep]:
     """The synthetic spec: its first answers to a few kinds of request, then (on a fresh server) the first
     answer of every GET operation."""
@@ -375,14 +385,8 @@ def measure_large_spec(settings: Settings, folder: Path) -> tuple[Startup, Sweep
     mock = start_mock(spec, None, folder, settings)
     try:
         rss = mock.rss_mb()
-        answers = []
-        for what, method, path, body, headers in LARGE_SPEC_REQUESTS:
-            try:
-                reply = fetch(mock.port, path, dict(headers), method, body, timeout=FIRST_ANSWER_TIMEOUT_S)
-            except TimeoutError:
-                answers.append(FirstAnswer(what, 0, FIRST_ANSWER_TIMEOUT_S * 1000))  # 0: no answer in time
-                continue
-            answers.append(FirstAnswer(what, reply.status, reply.seconds * 1000))
+        answers = [FirstAnswer(what, *first_answer(mock, path, dict(headers), method, body))
+                   for what, method, path, body, headers in LARGE_SPEC_REQUESTS]
         startup = Startup(label, "large", mock.startup_s, rss, answers, mock.rss_mb())
     finally:
         mock.stop()
@@ -426,15 +430,9 @@ def sweep_get_operations(mock: Server, spec: Path, label: str) -> Sweep:
         if operation.method != "GET":
             continue
         path = loaded.base_path + re.sub(r"\{[^}]+\}", "1", operation.path)
-        try:
-            reply = fetch(mock.port, quote(path, safe="/"), {**TOKEN, "Accept": "application/json"},
-                          timeout=FIRST_ANSWER_TIMEOUT_S)
-        except TimeoutError:
-            statuses[0] = statuses.get(0, 0) + 1  # 0: no answer in time
-            times.append(FIRST_ANSWER_TIMEOUT_S * 1000)
-            continue
-        statuses[reply.status] = statuses.get(reply.status, 0) + 1
-        times.append(reply.seconds * 1000)
+        status, ms = first_answer(mock, quote(path, safe="/"), {**TOKEN, "Accept": "application/json"})
+        statuses[status] = statuses.get(status, 0) + 1
+        times.append(ms)
     return Sweep(label, mock.startup_s, statuses, times, mock.rss_mb())
 
 
