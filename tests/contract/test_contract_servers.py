@@ -6,16 +6,14 @@ a conforming server, and one that only adds undocumented properties, must pass w
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from contract_servers.broken import BROKEN, HARMLESS, SLOW_BUDGET_SECONDS
 from contract_servers.dayzero import BUSINESS_A, BUSINESS_B, http_error
 from contract_servers.serving import ThreadedServer
-from helpers import FIXTURES_DIR, OPENAPI_DIR
+from helpers import FIXTURES_DIR, OPENAPI_DIR, ContractOutcome
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Mount
@@ -24,23 +22,6 @@ from mockserver.cli import main
 
 TOKEN = "dz_contract_secret_token"
 OUR_CHECKS = {"auth_enforcement", "domain_rules", "tenant_isolation"}
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-    junit: ET.Element
-
-    @property
-    def failing_checks(self) -> set[str]:
-        cases = self.junit.iter("testcase")
-        return {case.get("name", "") for case in cases if case.find("failure") is not None}
-
-    @property
-    def checks_run(self) -> set[str]:
-        return {case.get("name", "") for case in self.junit.iter("testcase")}
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +40,12 @@ def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     monkeypatch.setenv("MOCKSERVER_TENANT", BUSINESS_A)
     monkeypatch.setenv("MOCKSERVER_OTHER_TENANT", BUSINESS_B)
 
-    def run(base_url: str, *extra: str) -> Outcome:
+    def run(base_url: str, *extra: str) -> ContractOutcome:
         junit = tmp_path / "contract.xml"
         code = main(["contract", "--base-url", base_url, str(OPENAPI_DIR), "--fixtures", str(FIXTURES_DIR),
                      "--max-examples", "5", "--seed", "1", "--phases", "examples,coverage,fuzzing",
                      "--junit", str(junit), *extra])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err, ET.parse(junit).getroot())
+        return ContractOutcome.of(code, capsys.readouterr(), junit)
 
     return run
 

@@ -9,15 +9,13 @@ that cannot read back the pet it just created. Few scenarios and a fixed seed ke
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from contract_servers.pets import SERVERS, SPEC
 from contract_servers.serving import ThreadedServer
-from helpers import FIXTURES_DIR, OPENAPI_DIR, TESTS
+from helpers import FIXTURES_DIR, OPENAPI_DIR, TESTS, ContractOutcome
 
 from mockserver import create_app
 from mockserver.cli import main
@@ -28,39 +26,14 @@ STATEFUL = ["--phases", "stateful", "--max-examples", "10", "--seed", "1"]
 STATEFUL_CHECKS = {"use_after_free", "ensure_resource_availability"}
 
 
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-    junit: ET.Element
-
-    @property
-    def failing_checks(self) -> set[str]:
-        cases = self.junit.iter("testcase")
-        return {case.get("name", "") for case in cases if case.find("failure") is not None}
-
-    def passed(self, check: str) -> int:
-        """How many times `check` passed, over every operation."""
-        total = 0
-        for case in self.junit.iter("testcase"):
-            found = re.search(r"passed: (\d+)", case.findtext("system-out") or "")
-            total += int(found.group(1)) if case.get("name") == check and found else 0
-        return total
-
-    def failure(self, check: str) -> ET.Element:
-        return next(element for element in self.junit.iter("failure") if element.get("type") == check)
-
-
 @pytest.fixture
 def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.chdir(tmp_path)  # no ./fixtures folder: the corpus specs come without fixtures
 
-    def run(*args: str) -> Outcome:
+    def run(*args: str) -> ContractOutcome:
         junit = tmp_path / "contract.xml"
         code = main(["contract", *args, "--junit", str(junit)])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err, ET.parse(junit).getroot())
+        return ContractOutcome.of(code, capsys.readouterr(), junit)
 
     return run
 
