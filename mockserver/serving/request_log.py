@@ -9,10 +9,13 @@ spec's security schemes name) are masked (`mockserver.foundation.masking`).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import io
 import json
 import shlex
 import sys
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,15 +62,18 @@ def _cut(text: str, limit: int = MAX_SHOWN_VALUE) -> str:
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
-FLUSH_DELAY_S = 0.02  # lines wait at most this long in the buffer
+FLUSH_DELAY_S = 0.02  # lines wait at most this long before they are written
 
 
 class RequestLog:
     """An observer of the mock (see `MockApp.observers`) writing one line per request.
 
-    A line goes to the stream's buffer at once (nothing is lost when the loop stops, a StringIO has it at
-    once); the stream is flushed FLUSH_DELAY_S later, once for all the lines of that time: prompt for a
-    person reading along, one write under load.
+    A buffered stream (a file, a pipe, a StringIO) gets each line at once, in its buffer; a stream that
+    writes every line through to the system (PYTHONUNBUFFERED, as many containers set it, or a terminal's
+    line buffering) would cost a system call per request, so its lines are gathered here instead. Either
+    way the stream is written and flushed FLUSH_DELAY_S later, once for all the lines of that time: prompt
+    for a person reading along, one write under load. Lines still gathered when the event loop that would
+    write them is gone are written by the next line, by `flush()`, or when the process exits.
     """
 
     def __init__(self, spec: Spec, stream: IO[str] | None = None, log_format: LogFormat = "text") -> None:
@@ -75,34 +81,41 @@ class RequestLog:
         self.log_format = log_format
         self.secret_names = secret_names(spec)
         self._unflushed: IO[str] | None = None  # the stream a flush is scheduled for
+        self._flush_loop: asyncio.AbstractEventLoop | None = None  # the loop it is scheduled on
+        self._gather = False  # whether lines for `_unflushed` are gathered here (it writes through)
+        self._gathered: list[str] = []
         self._clock_second = -1
         self._clock_text = ""
+        _OPEN_LOGS.add(self)
 
     def __call__(self, exchange: Exchange) -> None:
         line = self.json_line(exchange) if self.log_format == "json" else self.text_line(exchange)
         stream = self.stream or sys.stdout
-        stream.write(line + "\n")
-        if self._unflushed is not stream:
-            self._flush_soon(stream)
+        scheduled = self._flush_loop
+        # (Asking for the running loop on every request would cost a getpid() system call each time.)
+        if self._unflushed is not stream or scheduled is None or not scheduled.is_running():
+            self.flush()  # what an earlier stream, or a loop that is gone, still holds
+            loop = _running_loop()
+            if loop is None:  # called outside a server: written and flushed now
+                _write(stream, [line])
+                return
+            self._unflushed, self._flush_loop, self._gather = stream, loop, _writes_through(stream)
+            loop.call_later(FLUSH_DELAY_S, self._flush_scheduled, loop)
+        if self._gather:
+            self._gathered.append(line)
+        else:
+            stream.write(line + "\n")
 
-    def _flush_soon(self, stream: IO[str]) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # called outside the server (no event loop): now
-            stream.flush()
-            return
-        if self._unflushed is not None:
-            self._flush()  # another stream (stdout replaced): that one first
-        self._unflushed = stream
-        loop.call_later(FLUSH_DELAY_S, self._flush)
+    def flush(self) -> None:
+        """Write the lines gathered so far and flush the stream."""
+        stream, self._unflushed, self._flush_loop = self._unflushed, None, None
+        lines, self._gathered = self._gathered, []
+        if stream is not None:
+            _write(stream, lines)
 
-    def _flush(self) -> None:
-        stream, self._unflushed = self._unflushed, None
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # closed meanwhile: nothing to show it on
-            pass
+    def _flush_scheduled(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._flush_loop is loop:  # else flushed already, and maybe scheduled again elsewhere
+            self.flush()
 
     def json_line(self, exchange: Exchange) -> str:
         return json.dumps(self.record(exchange))
@@ -207,3 +220,34 @@ def _example_value(parameter: Parameter) -> str:
     if schema.get("format") == "uuid":
         return "00000000-0000-4000-8000-000000000000"
     return "example"
+
+
+_OPEN_LOGS: weakref.WeakSet[RequestLog] = weakref.WeakSet()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _write(stream: IO[str], lines: list[str]) -> None:
+    """Write `lines` in one call and flush."""
+    try:
+        if lines:
+            stream.write("\n".join(lines) + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # closed meanwhile: nothing to show it on
+        pass
+
+
+def _writes_through(stream: IO[str]) -> bool:
+    """True for a text stream that hands every line to the system at once."""
+    return isinstance(stream, io.TextIOWrapper) and (stream.write_through or stream.line_buffering)
+
+
+@atexit.register
+def _flush_open_logs() -> None:
+    for log in list(_OPEN_LOGS):
+        log.flush()

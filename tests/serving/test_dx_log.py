@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import shlex
+import time
 
 import httpx
 import pytest
@@ -108,3 +109,14 @@ def test_a_text_line_cuts_long_values_and_the_json_line_keeps_them(api):
     assert len(text) < 400 and "note=" + "x" * 95 + "...(30005 chars)" in text and "limit=2" in text
     record = json.loads(_logged(api, "json", ("GET", f"/widgets?note={long_value}", {}))[0])
     assert long_value in record["path"]
+
+
+def test_no_request_line_is_lost_when_the_server_stops_at_once(api):
+    # ServeProcess runs with PYTHONUNBUFFERED=1: the log gathers the lines of an unbuffered stdout itself.
+    with ServeProcess(str(api[0]), "--fixtures", str(api[1])) as server, httpx.Client() as client:
+        for number in range(40):
+            assert client.get(f"{server.origin}/widgets/2?n={number}").status_code == 200
+    server.process.wait()
+    time.sleep(0.2)  # the reader threads drain the pipe
+    logged = [line for line in server.stdout if "/widgets/2?n=" in line]
+    assert [line.split("?n=")[1].split()[0] for line in logged] == [str(number) for number in range(40)]
