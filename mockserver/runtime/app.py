@@ -109,7 +109,7 @@ class MockApp:
             return
         started = time.perf_counter()
         headers = RequestHeaders(scope)
-        body, too_large = await read_body(receive)
+        body, too_large = await read_body(scope, headers, receive)
         path, query = request_target(scope.get("raw_path") or scope["path"].encode(),
                                      scope.get("query_string", b""))
         if self.state.backend.shared:
@@ -122,7 +122,7 @@ class MockApp:
             await asyncio.sleep(answer.delay_ms / 1000)
         # Positional: this runs for every request, and keyword arguments cost more.
         exchange = Exchange(
-            scope["method"], path, query, tuple(headers.raw), body,  # raw headers: decoded when read
+            scope["method"], path, query, tuple(scope["headers"]), body,  # raw headers: decoded when read
             operation.key if operation else None, operation.operation_id if operation else None,
             answer, (time.perf_counter() - started) * 1000, time.time(),
         )

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
-from starlette.types import Message, Receive, Send
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.http.answer import Answer
 from mockserver.http.encoding import content_type_header, encode_body
@@ -23,8 +24,18 @@ def request_target(raw_path: bytes, query_string: bytes) -> tuple[str, tuple[tup
     return raw_path.decode("latin-1").split("?", 1)[0], tuple(query)
 
 
-async def read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The request body, and whether it was larger than MAX_BODY_BYTES (then it is dropped)."""
+_NO_BODY = (b"", False)
+_HTTP1 = frozenset({"1.0", "1.1"})
+
+
+async def read_body(scope: Scope, headers: Headers, receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether it was larger than MAX_BODY_BYTES (then it is dropped).
+
+    An HTTP/1 request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112, 6.3):
+    there is nothing to wait for, as most requests (GETs) show."""
+    if scope.get("http_version") in _HTTP1 and "content-length" not in headers \
+            and "transfer-encoding" not in headers:
+        return _NO_BODY
     message = await receive()
     if message["type"] == "http.request" and not message.get("more_body", False):  # the usual: one message
         body = message.get("body", b"")

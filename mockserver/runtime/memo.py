@@ -12,9 +12,10 @@ Reads of stateful resources are pure *given the session's records*: the key hold
 request's session (`X-Mock-Session`), which every write changes and which never repeats, so a read after
 a write is never answered from before it, and repeated reads between writes still skip the work.
 
-An answer is kept the second time its request comes (most requests made once are made only once),
-bounded by entries and by encoded bytes, the least recently used going first; requests with a large
-body are not kept.
+A kept answer is given as it is to every request it answers (an answer is never changed once given:
+faults and latency make new ones). An answer is kept the second time its request comes (most requests
+made once are made only once), bounded by entries and by encoded bytes, the least recently used going
+first; requests with a large body are not kept.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class AnswerMemo:
                 return None
             self._answers.move_to_end(fingerprint)
         _, operation, answer, _ = found
-        return operation, answer.copy()
+        return operation, answer
 
     def put(self, key: MemoKey, operation: Operation | None, answer: Answer) -> Answer:
         """Keep `answer` (as a copy whose body is encoded) if its request was seen before; returns the
@@ -98,7 +99,7 @@ class AnswerMemo:
             while len(self._answers) > self.entries or self._bytes > self.max_bytes:
                 _, (_, _, _, dropped) = self._answers.popitem(last=False)
                 self._bytes -= dropped
-        return kept.copy()
+        return kept
 
     def clear(self) -> None:
         with self._lock:

@@ -79,6 +79,11 @@ def send(
     ]
     if disconnect_after_first_chunk:
         del incoming[1:]  # the first says more is coming; then the client is gone
+    framing = []  # what an HTTP/1.1 client says of its body (chunks: no length known in advance)
+    if chunk_size is not None:
+        framing = [(b"transfer-encoding", b"chunked")]
+    elif body:
+        framing = [(b"content-length", str(len(body)).encode())]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -89,7 +94,7 @@ def send(
         "raw_path": raw_path,
         "query_string": raw_query,
         "root_path": "",
-        "headers": [(name.lower(), value) for name, value in headers],
+        "headers": [(name.lower(), value) for name, value in headers] + framing,
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 50000),
     }
