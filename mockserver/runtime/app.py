@@ -29,6 +29,7 @@ from mockserver.generation import GenerationError, ResponseGenerator
 from mockserver.generation.rules import load_rules
 from mockserver.http.answer import MOCK_ERROR_HEADER, Answer, mock_error
 from mockserver.http.auth import AuthFailure, Check, Credentials, KnownTenant, authenticate, operation_checks
+from mockserver.http.encoding import encode_body
 from mockserver.http.headers import RequestHeaders
 from mockserver.http.negotiation import NegotiationError, parse_preferences
 from mockserver.http.routing import Router
@@ -120,6 +121,8 @@ class MockApp:
         answer, fault = self.faults.plan(documented, operation, answer, headers.get("prefer"))
         if answer.delay_ms:
             await asyncio.sleep(answer.delay_ms / 1000)
+        if answer.body is not None and type(answer.body) is not bytes:  # encoded once for journal and send
+            answer = answer.copy(body=encode_body(answer.body, answer.media_type))
         # Positional: this runs for every request, and keyword arguments cost more.
         exchange = Exchange(
             scope["method"], path, query, tuple(scope["headers"]), body,  # raw headers: decoded when read

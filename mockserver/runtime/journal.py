@@ -156,10 +156,13 @@ def entry_bytes(exchange: Exchange) -> int:
     return ENTRY_OVERHEAD + len(exchange.body) + headers + answer_bytes(exchange.answer)
 
 
+_TEXT = (bytes, str)
+
+
 def answer_bytes(answer: Answer) -> int:
     body = answer.body
     if body is None:
         return 0
-    if isinstance(body, bytes | str):
+    if isinstance(body, _TEXT):  # (a tuple: `bytes | str` would be built on every call)
         return len(body)
     return len(encode_body(body, answer.media_type))
