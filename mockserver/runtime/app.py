@@ -44,6 +44,7 @@ from mockserver.runtime.journal import (
     DEFAULT_JOURNAL_SIZE,
     Exchange,
     Observer,
+    header_block,
 )
 from mockserver.runtime.memo import AnswerMemo
 from mockserver.runtime.sessions import DEFAULT_MAX_RECORDS, DEFAULT_MAX_SESSIONS
@@ -125,7 +126,7 @@ class MockApp:
             answer = answer.copy(body=encode_body(answer.body, answer.media_type))
         # Positional: this runs for every request, and keyword arguments cost more.
         exchange = Exchange(
-            scope["method"], path, query, tuple(scope["headers"]), body,  # raw headers: decoded when read
+            scope["method"], path, query, header_block(scope["headers"]), body,
             operation.key if operation else None, operation.operation_id if operation else None,
             answer, (time.perf_counter() - started) * 1000, time.time(),
         )

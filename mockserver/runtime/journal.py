@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
-from itertools import chain
 from typing import Any
 
 import orjson
@@ -30,15 +28,15 @@ DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024  # bytes of every entry together
 ENTRY_OVERHEAD = 512  # what an entry's own objects take besides its bodies and headers
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Exchange:
-    """One request and what the mock answered. Made for every request, so it keeps the raw headers;
-    `headers` decodes them when first read."""
+    """One request and what the mock answered. Made for every request and kept by the journal, so it
+    holds few objects: the request headers are one block of bytes (`header_block`), read when asked for."""
 
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
-    raw_headers: tuple[tuple[bytes, bytes], ...]  # as the server received them (ASGI: lower-case names)
+    header_block: bytes  # the headers as the server received them (`header_block` of the raw pairs)
     body: bytes
     operation: str | None  # "METHOD /path" of the operation, None when no route matched
     operation_id: str | None
@@ -61,14 +59,21 @@ class Exchange:
         return self.answer.source
 
     @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The request headers as the server received them (ASGI: lower-case names), in order."""
+        return header_pairs(self.header_block)
+
+    @property
     def session(self) -> str:
         """The session the request belongs to (`X-Mock-Session`, else the default one)."""
+        if SESSION_HEADER_NAME not in self.header_block:  # the usual: no session named
+            return DEFAULT_SESSION
         for name, value in self.raw_headers:
             if name == SESSION_HEADER_NAME and value:
                 return value.decode("latin-1")
         return DEFAULT_SESSION
 
-    @cached_property
+    @property
     def headers(self) -> dict[str, str]:
         """The request headers by name (of a repeated name, the last value)."""
         return {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
@@ -98,6 +103,23 @@ class Exchange:
 
 
 Observer = Callable[[Exchange], None]
+
+
+def header_block(raw: Iterable[Sequence[bytes]]) -> bytes:
+    """Raw header pairs as one block: `name: value` lines joined by CRLF (a header cannot hold a line
+    break, so the pairs read back as they were)."""
+    return b"\r\n".join(map(b": ".join, raw))  # in C: this runs per request
+
+
+def header_pairs(block: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """The pairs of a `header_block`."""
+    if not block:
+        return ()
+    pairs = []
+    for line in block.split(b"\r\n"):
+        name, _, value = line.partition(b": ")
+        pairs.append((name, value))
+    return tuple(pairs)
 
 
 class Journal:
@@ -152,8 +174,7 @@ class Journal:
 
 def entry_bytes(exchange: Exchange) -> int:
     """About what keeping `exchange` costs: its request body and headers, and its answer's body."""
-    headers = sum(map(len, chain.from_iterable(exchange.raw_headers)))  # in C: this runs per request
-    return ENTRY_OVERHEAD + len(exchange.body) + headers + answer_bytes(exchange.answer)
+    return ENTRY_OVERHEAD + len(exchange.body) + len(exchange.header_block) + answer_bytes(exchange.answer)
 
 
 _TEXT = (bytes, str)

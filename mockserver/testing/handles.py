@@ -26,7 +26,7 @@ import uvicorn
 from mockserver.answers.stateful import SESSION_HEADER
 from mockserver.http.answer import Answer
 from mockserver.http.credentials import DEFAULT_TOKEN, client_credentials
-from mockserver.runtime.journal import Exchange
+from mockserver.runtime.journal import Exchange, header_block
 from mockserver.runtime.state import Override, OverrideError
 
 if TYPE_CHECKING:
@@ -364,12 +364,12 @@ def _detail(response: httpx.Response) -> str:
 def _exchange(entry: dict[str, Any]) -> Exchange:
     """A journal entry of the admin API (secrets masked) as an Exchange."""
     body = entry["body"].encode("utf-8", "replace")
-    raw_headers = tuple((name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
-                        for name, value in entry["headers"].items())
+    block = header_block((name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+                         for name, value in entry["headers"].items())
     time = datetime.fromisoformat(entry["time"]).timestamp()
     size = entry["body_size"] if entry["body_truncated"] else None
     return Exchange(entry["method"], entry["path"], tuple(parse_qsl(entry["query"], keep_blank_values=True)),
-                    raw_headers, body, entry["operation"], entry["operation_id"],
+                    block, body, entry["operation"], entry["operation_id"],
                     Answer(entry["status"], None, None, entry["source"]), entry["duration_ms"], time, size)
 
 

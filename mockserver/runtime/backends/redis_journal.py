@@ -129,32 +129,25 @@ class RedisJournal:
 
 
 def encode(exchange: Exchange, body_limit: int) -> tuple[bytes, bytes, bytes]:
-    """An exchange as a stream entry's fields: its metadata (JSON), its headers (`name: value` lines, as
-    received: a header cannot hold a line break) and its request body (cut)."""
+    """An exchange as a stream entry's fields: its metadata (JSON), its headers (the exchange's block of
+    `name: value` lines) and its request body (cut)."""
     body = exchange.body
     size = exchange.body_size
     if len(body) > body_limit:
         size = len(body)
         body = body[:body_limit]
-    headers = b"\r\n".join(map(b": ".join, exchange.raw_headers))  # in C: this runs per request
     meta = orjson.dumps((exchange.method, exchange.path, exchange.query, exchange.operation,
                          exchange.operation_id, exchange.status, exchange.source, exchange.duration_ms,
                          exchange.time, size))
-    return meta, headers, body
+    return meta, exchange.header_block, body
 
 
 def decode(fields: dict[bytes, bytes]) -> Exchange:
     method, path, query, operation, operation_id, status, source, duration_ms, time, size = orjson.loads(
         fields[b"m"])
-    lines = fields.get(b"h", b"")
-    raw_headers = tuple(_header(line) for line in lines.split(b"\r\n")) if lines else ()
-    return Exchange(method, path, tuple(tuple(pair) for pair in query), raw_headers, fields.get(b"b", b""),
-                    operation, operation_id, Answer(status, None, None, source), duration_ms, time, size)
-
-
-def _header(line: bytes) -> tuple[bytes, bytes]:
-    name, _, value = line.partition(b": ")
-    return name, value
+    return Exchange(method, path, tuple(tuple(pair) for pair in query), fields.get(b"h", b""),
+                    fields.get(b"b", b""), operation, operation_id, Answer(status, None, None, source),
+                    duration_ms, time, size)
 
 
 def _entries(found: list[tuple[bytes, dict[bytes, bytes]]]) -> list[Exchange]:
