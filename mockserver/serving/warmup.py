@@ -59,12 +59,23 @@ class WarmUp:
             self.done.set()
 
 
+# Full collections: once per this many collections of the middle generation (Python's default: 10).
+OLD_GENERATION_THRESHOLD = 100
+
+
 def settle_heap() -> None:
     """Leave what the app holds so far out of the garbage collector's rounds (`gc.freeze`): the spec, its
     compiled schemas and the imported libraries live as long as the process, and scanning them again and
     again cost every request about a tenth of its time (measured under wrk). Takes no time itself. Not for
-    an app `serve --watch` replaces: the cycles of a frozen app are never collected."""
+    an app `serve --watch` replaces: the cycles of a frozen app are never collected.
+
+    Full collections also come ten times less often: what a mock builds as it answers (each operation's
+    validators and generation plans, generated records) is long-lived and holds no garbage, yet each full
+    collection scans all of it. Measured on the synthetic 1,000-operation spec, first answer of each GET:
+    13 full collections, 4.2 s in all, up to 0.9 s each, 0 objects freed; p99 583 -> 224 ms."""
     gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, max(old, OLD_GENERATION_THRESHOLD))
 
 
 def _lowest_priority() -> None:
