@@ -223,7 +223,8 @@ class BodyFields:
         for name, property_schema in schema["properties"].items():
             property_pointer = f"{pointer}/properties/{escape_pointer_token(name)}"
             shape = value_shape(property_schema, resolve)
-            checker = compile_checker(spec, builder, property_schema, property_pointer, from_strings=form)
+            checker = compile_checker(spec, builder, property_schema, property_pointer, from_strings=form,
+                                      decimal_integers=form)
             is_required = name in required and not builder.is_read_only(property_schema)
             default = schema_default(property_schema, resolve)
             compiled.append(

@@ -79,6 +79,7 @@ class SchemaChecker:
         schema: Any,
         *,
         from_strings: bool,
+        decimal_integers: bool = False,
         pointer: str | None = None,
         lax: bool = True,
     ) -> None:
@@ -88,12 +89,14 @@ class SchemaChecker:
         self._semantics = OpenApiSemantics(spec, schema, pointer, lax=lax)
         self._resolve = resolver(spec.resolve_pointer)
         self._from_strings = from_strings
+        self._decimal_integers = decimal_integers
         self._read_only = ReadOnlyProperties(spec)
 
     def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
         if _holds_bytes(raw):  # uploaded files: strings of bytes to JSON Schema; handed on as bytes
             return raw, self.check(_bytes_as_text(raw), loc)[1]
-        value = coerce_strings(raw, self._schema, self._resolve) if self._from_strings else raw
+        value = coerce_strings(raw, self._schema, self._resolve, self._decimal_integers) \
+            if self._from_strings else raw
         if self._validator.is_valid(value):
             return value, self._semantics.errors(value, loc)
         if value != raw and self._validator.is_valid(raw):
@@ -144,9 +147,11 @@ class AnyValue:
 
 
 def compile_checker(
-    spec: Spec, builder: TypeBuilder, schema: Any, schema_pointer: str | None, *, from_strings: bool
+    spec: Spec, builder: TypeBuilder, schema: Any, schema_pointer: str | None, *, from_strings: bool,
+    decimal_integers: bool = False,
 ) -> Checker:
-    """The fastest faithful checker for `schema` (which lives at `schema_pointer` in the spec)."""
+    """The fastest faithful checker for `schema` (which lives at `schema_pointer` in the spec); text read
+    as `coerce_strings` says."""
     if schema is None:
         return AnyValue()
     try:
@@ -159,9 +164,8 @@ def compile_checker(
         validator = schema_validator(spec, schema_pointer)
     except (jsonschema_rs.ValidationError, ValueError):
         return AnyValue()  # the spec check reports broken schemas; a request must still get an answer
-    return SchemaChecker(
-        spec, validator, schema, from_strings=from_strings, pointer=schema_pointer, lax=builder.translates
-    )
+    return SchemaChecker(spec, validator, schema, from_strings=from_strings,
+                         decimal_integers=decimal_integers, pointer=schema_pointer, lax=builder.translates)
 
 
 class ReadOnlyProperties:
@@ -187,18 +191,24 @@ class ReadOnlyProperties:
         return self._builder.is_read_only(properties.get(name))
 
 
-def coerce_strings(raw: Any, schema: Any, resolve: Callable[[Any], Any]) -> Any:
-    """Turn the strings of a URL or header value into the non-string JSON types `schema` allows."""
+def coerce_strings(raw: Any, schema: Any, resolve: Callable[[Any], Any],
+                   decimal_integers: bool = False) -> Any:
+    """Turn the strings of a URL, header or form value into the non-string JSON types `schema` allows.
+
+    An integer is written as one (`5`, `+5`, `05`) in a URL or header: servers parsing one refuse `5.0`. A
+    form field also takes an integral decimal (`decimal_integers`), as serializers of numbers write them
+    (schemathesis sends `2.0`), and as JSON Schema counts `5.0` an integer."""
     schema = resolve(schema)
     if isinstance(raw, list):
         items = _first_in(schema, resolve, "items")
-        return [coerce_strings(item, items, resolve) for item in raw]
+        return [coerce_strings(item, items, resolve, decimal_integers) for item in raw]
     if isinstance(raw, dict):
         properties = _first_in(schema, resolve, "properties") or {}
         extra = _first_in(schema, resolve, "additionalProperties")
-        return {key: coerce_strings(value, properties.get(key, extra), resolve) for key, value in raw.items()}
+        return {key: coerce_strings(value, properties.get(key, extra), resolve, decimal_integers)
+                for key, value in raw.items()}
     if isinstance(raw, str):
-        return _coerce_string(raw, allowed_types(schema, resolve))
+        return _coerce_string(raw, allowed_types(schema, resolve), decimal_integers)
     return raw
 
 
@@ -215,7 +225,7 @@ def allowed_types(schema: Any, resolve: Callable[[Any], Any]) -> set[str]:
     return types
 
 
-def _coerce_string(raw: str, types: set[str]) -> Any:
+def _coerce_string(raw: str, types: set[str], decimal_integers: bool) -> Any:
     """The typed reading of `raw` when the schema admits one (the caller retries the raw string).
 
     Exact: `" 3"` or `"\x1e3"` is not an integer (Python's `int()` would strip them). A number that JSON
@@ -226,10 +236,10 @@ def _coerce_string(raw: str, types: set[str]) -> Any:
     if numeric and _INTEGER.fullmatch(text):
         with contextlib.suppress(ValueError):  # more digits than Python converts (sys.get_int_max_str_digits)
             return int(text)
-    elif numeric and _NUMBER.fullmatch(text):
+    elif (numeric if decimal_integers else "number" in types) and _NUMBER.fullmatch(text):
         number = float(text)
         if math.isfinite(number) and ("number" in types or number.is_integer()):
-            return number if "number" in types else int(number)  # `5.0` is an integer, as in JSON Schema
+            return number if "number" in types else int(number)
     if "boolean" in types and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if "null" in types and text == "null":

@@ -207,7 +207,9 @@ class FormBody:
             return {key: self._typed(value, self._property_schema(schema, key)) for key, value in raw.items()}
         if raw == "" and "string" not in kinds and kinds & {"object", "array"}:
             return {} if "object" in kinds else []
-        return coerce_strings(raw, schema, self._resolve) if isinstance(raw, str) else raw
+        if isinstance(raw, str):
+            return coerce_strings(raw, schema, self._resolve, decimal_integers=True)
+        return raw
 
     def _indexed(self, tree: _Tree, items: Any) -> list[Any]:
         """`{"0": ..., "1": ..., "": [...]}` (from `a[0]`, `a[1]`, `a[]`) as the list it writes."""

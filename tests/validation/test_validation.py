@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import jsonschema_rs
 import pytest
@@ -982,3 +982,28 @@ def test_a_query_parameter_of_a_string_or_an_array_takes_a_single_value_as_the_s
     assert valid(spec, request("ids=abc")).query == {"ids": "abc"}
     assert valid(spec, request("ids=abcd,e")).query == {"ids": ["abcd", "e"]}
     assert errors_of(spec, request("expand=customers"))[0]["loc"] == ["query", "expand"]
+
+
+@pytest.mark.parametrize(("sent", "accepted"), [
+    pytest.param("5", True, id="digits"), pytest.param("+5", True, id="signed"),
+    pytest.param("05", True, id="leading-zero"),
+    pytest.param("5.0", False, id="integral-decimal"), pytest.param("+0.0", False, id="signed-decimal"),
+    pytest.param("1e2", False, id="exponent"),
+])
+def test_an_integer_parameter_takes_an_integers_text_and_a_form_field_also_an_integral_decimal(
+    spec_for: SpecFactory, sent: str, accepted: bool
+) -> None:
+    integer = {"type": "integer", "format": "int64"}
+    path_parameter = {"name": "item_id", "in": "path", "required": True, "schema": integer}
+    form = {"type": "object", "properties": {"pages": integer}}
+    spec = spec_for([path_parameter, query_param("q", integer)], responses=PLAIN,
+                    request_body={"content": {"application/x-www-form-urlencoded": {"schema": form}}})
+    outcome = validate(spec, request(f"q={quote(sent)}", path={"item_id": sent}))
+    assert isinstance(outcome, ValidRequest) is accepted
+    if accepted:
+        assert (outcome.path, outcome.query) == ({"item_id": int(sent)}, {"q": int(sent)})
+    # Serializers of numbers write `2.0` (schemathesis does): a form field takes any whole number.
+    form_outcome = validate(spec, request(path={"item_id": "1"}, body=f"pages={quote(sent)}".encode(),
+                                          content_type="application/x-www-form-urlencoded"))
+    assert isinstance(form_outcome, ValidRequest)
+    assert form_outcome.body == {"pages": int(float(sent))}
