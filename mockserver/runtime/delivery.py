@@ -14,6 +14,8 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from starlette.types import Message, Receive, Send
@@ -52,7 +54,8 @@ class FaultSettings:
             delay_ms = self._delay_ms(answer, wanted.get("delay"))
             fault_text = wanted.get("fault") or answer.fault
             if operation is None or not fault_text:
-                return replace(answer, delay_ms=delay_ms), None
+                same = delay_ms == answer.delay_ms  # the usual: a Prefer that asks for no delay or fault
+                return (answer if same else replace(answer, delay_ms=delay_ms)), None
             fault = _parse_preference_fault(fault_text)
             if fault.kind == "status":
                 return replace(_status_answer(documented, operation, fault), delay_ms=delay_ms), None
@@ -85,14 +88,19 @@ async def deliver(send_answer: SendAnswer, send: Send, receive: Receive, answer:
         await _drop_connection(receive, reset=fault.kind == "reset")
 
 
+@lru_cache(maxsize=256)
 def _wanted(prefer: str | None) -> Mapping[str, str]:
-    """The `Prefer` tokens of the request (a malformed `code=` is reported by the answer itself)."""
+    """The `Prefer` tokens of the request (a malformed `code=` is reported by the answer itself);
+    remembered, as clients send the same few again and again."""
     if not prefer:
-        return {}
+        return _NOTHING_WANTED
     try:
-        return parse_preferences(prefer, ()).raw or {}
+        return MappingProxyType(dict(parse_preferences(prefer, ()).raw or {}))
     except NegotiationError:
-        return {}
+        return _NOTHING_WANTED
+
+
+_NOTHING_WANTED: Mapping[str, str] = MappingProxyType({})
 
 
 def _parse_preference_delay(value: str) -> DelayRange:
