@@ -42,19 +42,29 @@ NO_PREFERENCES = Preferences(raw=MappingProxyType({}))
 
 def parse_preferences(prefer_header: str | None, query: Sequence[tuple[str, str]]) -> Preferences:
     """Read preferences from the `Prefer` header, else from the `__code`-style query parameters."""
-    if not prefer_header and not any(key in PREFER_QUERY_KEYS for key, _ in query):
-        return NO_PREFERENCES  # most requests: nothing to read
     if prefer_header:
-        pairs = [item.partition("=") for item in prefer_header.replace(";", ",").split(",")]
-        raw = {key.strip().lower(): value.strip().strip('"') for key, _, value in pairs if key.strip()}
-    else:
-        raw = {PREFER_QUERY_KEYS[key]: value for key, value in query if key in PREFER_QUERY_KEYS}
+        return _header_preferences(prefer_header)
+    if not any(key in PREFER_QUERY_KEYS for key, _ in query):
+        return NO_PREFERENCES  # most requests: nothing to read
+    return _preferences({PREFER_QUERY_KEYS[key]: value for key, value in query if key in PREFER_QUERY_KEYS})
+
+
+@lru_cache(maxsize=256)
+def _header_preferences(prefer_header: str) -> Preferences:
+    """A `Prefer` header's preferences, remembered: clients send the same few again and again (a
+    malformed one raises each time)."""
+    pairs = [item.partition("=") for item in prefer_header.replace(";", ",").split(",")]
+    raw = {key.strip().lower(): value.strip().strip('"') for key, _, value in pairs if key.strip()}
+    return _preferences(raw)
+
+
+def _preferences(raw: dict[str, str]) -> Preferences:
     return Preferences(
         code=_parse_int(raw, "code"),
         example=raw.get("example") or None,
         dynamic=_parse_bool(raw, "dynamic"),
         seed=_parse_int(raw, "seed"),
-        raw=raw,
+        raw=MappingProxyType(raw),
     )
 
 

@@ -14,7 +14,6 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -88,14 +87,12 @@ async def deliver(send_answer: SendAnswer, send: Send, receive: Receive, answer:
         await _drop_connection(receive, reset=fault.kind == "reset")
 
 
-@lru_cache(maxsize=256)
 def _wanted(prefer: str | None) -> Mapping[str, str]:
-    """The `Prefer` tokens of the request (a malformed `code=` is reported by the answer itself);
-    remembered, as clients send the same few again and again."""
+    """The `Prefer` tokens of the request (a malformed `code=` is reported by the answer itself)."""
     if not prefer:
         return _NOTHING_WANTED
     try:
-        return MappingProxyType(dict(parse_preferences(prefer, ()).raw or {}))
+        return parse_preferences(prefer, ()).raw or _NOTHING_WANTED
     except NegotiationError:
         return _NOTHING_WANTED
 
