@@ -23,13 +23,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import ROOT, SCENARIOS, Scenario, Settings, baseline_path, record_answers, start_mock
-from servers import free_port
+from servers import free_port, start
 
 WARM_UP_REQUESTS = 300
 START_TIMEOUT_S = 300.0  # under valgrind a start takes 50 times longer
@@ -39,23 +38,6 @@ UNPINNED = Settings(seconds=0, rounds=1, connections=1, soak=0, pin=False, extra
 def callgrind(command: list[str], out: Path) -> list[str]:
     return ["valgrind", "--tool=callgrind", "--separate-threads=yes", f"--callgrind-out-file={out}",
             *command]
-
-
-def wait_until_answering(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/__benchmark_probe__")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.5)
-        finally:
-            connection.close()
-    raise RuntimeError("the server did not answer under valgrind")
 
 
 def send(port: int, scenario: Scenario, path: str, count: int, first: int = 0) -> None:
@@ -77,19 +59,17 @@ def send(port: int, scenario: Scenario, path: str, count: int, first: int = 0) -
 
 def per_request(command: list[str], scenario: Scenario, path: str, requests: int, folder: Path) -> float:
     """The instructions the server's main thread executes per request."""
-    out = folder / "callgrind.out"
     port = free_port()
-    process = subprocess.Popen(callgrind([*command, "--port", str(port)], out), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start("under callgrind", callgrind([*command, "--port", str(port)], folder / "callgrind.out"),
+                   port, cpu=None, cwd=ROOT, timeout_s=START_TIMEOUT_S)
     try:
-        wait_until_answering(port, process)
         send(port, scenario, path, WARM_UP_REQUESTS)
-        subprocess.run(["callgrind_control", "--zero", str(process.pid)], check=True, capture_output=True)
+        pid = str(server.process.pid)
+        subprocess.run(["callgrind_control", "--zero", pid], check=True, capture_output=True)
         send(port, scenario, path, requests, first=WARM_UP_REQUESTS)
-        subprocess.run(["callgrind_control", "--dump", str(process.pid)], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
     finally:
-        process.terminate()
-        process.wait(timeout=120)
+        server.stop()
     main_thread = folder / "callgrind.out.1-01"  # the first dump, thread 1
     found = re.search(r"^summary: (\d+)$", main_thread.read_text(encoding="utf-8"), re.MULTILINE)
     if found is None:

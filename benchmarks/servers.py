@@ -71,8 +71,10 @@ def precompile(*folders: Path) -> list[Path]:
     return compiled
 
 
-def start(name: str, command: Sequence[str], port: int, *, cpu: int | None, cwd: Path) -> Server:
-    """Start `command` and wait for its first answered request; the wait is its start-up time."""
+def start(name: str, command: Sequence[str], port: int, *, cpu: int | None, cwd: Path,
+          timeout_s: float = START_TIMEOUT_S) -> Server:
+    """Start `command` and wait (at most `timeout_s`) for its first answered request; the wait is its
+    start-up time."""
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
     started = time.perf_counter()
@@ -85,9 +87,9 @@ def start(name: str, command: Sequence[str], port: int, *, cpu: int | None, cwd:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise RuntimeError(f"{name} exited with {process.returncode}: {message[-2000:]}")
-        if time.perf_counter() - started > START_TIMEOUT_S:
+        if time.perf_counter() - started > timeout_s:
             server.stop()
-            raise RuntimeError(f"{name} did not answer within {START_TIMEOUT_S:.0f} s")
+            raise RuntimeError(f"{name} did not answer within {timeout_s:.0f} s")
         if _answers(port):
             server.startup_s = time.perf_counter() - started
             return server
