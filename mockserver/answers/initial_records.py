@@ -12,7 +12,6 @@ read (reading one record of a large spec's collection draws that record only), e
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +20,30 @@ from mockserver.answers.fixture_sets import FixtureSets
 from mockserver.datasets import Dataset
 from mockserver.datasets.binding import CompiledBinding
 from mockserver.datasets.predicates import text
+from mockserver.foundation.bounded import BoundedCache, json_size
 from mockserver.generation import ResponseGenerator
 from mockserver.resources.inference import Resource, Role
 from mockserver.resources.records import id_text, numbered_id, plain_value
 from mockserver.resources.store import Record, Scope
 
 CACHED_COLLECTIONS = 512
+# The JSON bytes (json_size) kept of computed collections, and of drawn records: thousands of a small
+# spec's records, a few dozen of a large spec's (hundreds of nested objects each), drawn again when needed.
+KEPT_BYTES = 8 * 1024 * 1024
+
+
+class _NoRecord:
+    """A draw that gave no record with an id (kept, so that it is not drawn again)."""
+
+
+_NO_RECORD = _NoRecord()
+
+
+def _weight(records: Mapping[str, Record]) -> int:
+    """What a computed collection holds: its records' values, or only ids for records drawn when read."""
+    if isinstance(records, DrawnRecords):
+        return len(records.ids)
+    return sum(json_size(record) for record in records.values())
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,10 @@ class InitialRecords:
         self.generator = generator
         self.sets = sets
         self.tenant_field = tenant_field
-        self._cache: OrderedDict[tuple[Any, ...], Mapping[str, Record]] = OrderedDict()
+        self._collections: BoundedCache[tuple[Any, ...], Mapping[str, Record]] = \
+            BoundedCache(CACHED_COLLECTIONS, KEPT_BYTES)
+        self._drawn_records: BoundedCache[tuple[str, int], Record | _NoRecord] = \
+            BoundedCache(CACHED_COLLECTIONS * 16, KEPT_BYTES)
 
     def bound(self, resource: Resource, scenario: str | None,
               tenant_value: str | None) -> tuple[Bound | None, bool]:
@@ -70,15 +90,8 @@ class InitialRecords:
         """The collection's initial records in this scope, by id text, in order: the dataset's when bound,
         else `examples` (the records of the spec's example list), else generated ones."""
         key = (resource.name, scope, id(bound.binding) if bound is not None else None)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._computed(resource, scope, parents, bound, examples)
-            self._cache[key] = found
-            while len(self._cache) > CACHED_COLLECTIONS:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        return found
+        return self._collections.setdefault(
+            key, lambda: self._computed(resource, scope, parents, bound, examples), _weight)
 
     def _computed(self, resource: Resource, scope: Scope, parents: Mapping[str, Any], bound: Bound | None,
                   examples: list[Record] | None) -> Mapping[str, Record]:
@@ -126,7 +139,16 @@ class InitialRecords:
         if len(ids) < resource.initial_records or id_field in resource.parent_fields.values() \
                 or (self.tenant_field == id_field and scope and scope[0]):
             return None  # ids that collide, or that the parent or tenant fields overwrite
-        return DrawnRecords(ids, lambda number: self._drawn(resource, scope, parents, number))
+        return DrawnRecords(ids, lambda number: self._kept_draw(resource, scope, parents, number))
+
+    def _kept_draw(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],
+                   number: int) -> Record | None:
+        """`_drawn`, remembered within a bound (a record drawn again is the same record)."""
+        kept = self._drawn_records.setdefault(
+            (self._salt(resource, scope), number),
+            lambda: self._drawn(resource, scope, parents, number) or _NO_RECORD,
+            lambda record: json_size(record) if isinstance(record, dict) else 1)
+        return kept if isinstance(kept, dict) else None
 
     def _drawn(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],
                number: int) -> Record | None:
@@ -151,13 +173,14 @@ class DrawnRecords(Mapping[str, Record]):
 
     def __init__(self, numbers: dict[str, int], draw: Callable[[int], Record | None]) -> None:
         self._numbers = numbers  # id text -> the record's number
-        self._draw = draw
-        self._records: dict[str, Record | None] = {}
+        self._draw = draw  # the same record for a number, in any thread, each time
+
+    @property
+    def ids(self) -> Mapping[str, int]:
+        return self._numbers
 
     def _record(self, id_key: str) -> Record | None:
-        if id_key not in self._records:
-            self._records[id_key] = self._draw(self._numbers[id_key])  # the same record in any thread
-        return self._records[id_key]
+        return self._draw(self._numbers[id_key])
 
     def __getitem__(self, id_key: str) -> Record:
         if id_key not in self._numbers:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from mockserver.foundation.bounded import BoundedCache, json_size
 from mockserver.generation import ResponseGenerator
 from mockserver.resources.inference import Slot
 from mockserver.resources.records import (
@@ -32,6 +33,7 @@ logger = logging.getLogger("mockserver")
 
 _REPAIRS = 3
 SHOWN_RECORDS = 4096  # records whose answer form is remembered
+SHOWN_BYTES = 16 * 1024 * 1024  # and the JSON bytes (json_size) those forms and records make, at most
 _MAX_DEPTH = 16
 
 
@@ -43,7 +45,8 @@ class RecordBodies:
         self.generator = generator
         self._views: dict[str, ObjectView | None] = {}
         self._items: dict[str, str | None] = {}
-        self._shown: dict[tuple[int, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self._shown: BoundedCache[tuple[int, str], tuple[dict[str, Any], dict[str, Any] | None]] = \
+            BoundedCache(SHOWN_RECORDS, SHOWN_BYTES)
 
     def view(self, pointer: str) -> ObjectView | None:
         if pointer not in self._views:
@@ -60,9 +63,9 @@ class RecordBodies:
         if remembered is not None and remembered[0] is record:
             return remembered[1]
         shown = self._shape(record, pointer, key)
-        if len(self._shown) >= SHOWN_RECORDS:
-            self._shown.clear()  # simpler than an LRU, and safe while another thread reads
-        self._shown[(id(record), pointer)] = (record, shown)
+        # the entry keeps the record too
+        weight = 2 * json_size(shown) if shown is not None else json_size(record)
+        self._shown.put((id(record), pointer), (record, shown), weight)
         return shown
 
     def _shape(self, record: dict[str, Any], pointer: str, key: Callable[[], str]) -> dict[str, Any] | None:

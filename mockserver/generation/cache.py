@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 Frozen = bytes | str
-DEFAULT_MAX_BYTES = 48 * 1024 * 1024  # a few hundred large pages: memory stays flat under any load
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # hundreds of large pages (a record of a huge spec: dozens)
 
 
 def freeze(body: Any) -> Frozen:

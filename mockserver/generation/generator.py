@@ -29,6 +29,7 @@ from typing import Any
 import jsonschema_rs
 from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
 
+from mockserver.foundation.bounded import BoundedCache
 from mockserver.generation.agreement import Agreement, agreement_for
 from mockserver.generation.cache import BodyCache, Frozen, freeze, thaw
 from mockserver.generation.draws import DrawState, Override, PlanOptions
@@ -44,6 +45,11 @@ from mockserver.http.credentials import credential_names
 from mockserver.spec.model import Operation, Spec, Validator
 
 _PLAN_ATTEMPTS = 4
+# Schemas whose compiled plans are kept, and their plans in all: a schema's plans cover what drawing it
+# reached of the document (a handful on most specs, thousands, some MB, on a large interlinked one); one
+# compiled again costs milliseconds next to its draw.
+COMPILED_SCHEMAS = 256
+COMPILED_PLANS = 8000
 _HYPOTHESIS_ATTEMPTS = 3
 
 
@@ -113,7 +119,7 @@ class ResponseGenerator:
         self.max_page_size = max_page_size
         self.realism = Realism(extra_hints=rules.value_hints if rules is not None else (), dates=dates)
         self.cache = BodyCache(cache_size)
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: BoundedCache[str, _Compiled] = BoundedCache(COMPILED_SCHEMAS, COMPILED_PLANS)
         self._agreements: dict[tuple[str, str], Agreement] = {}
         self._lock = threading.RLock()
         self._credential_headers = tuple(credential_names(spec, "header"))
@@ -262,7 +268,7 @@ class ResponseGenerator:
             compiled = self._compiled.get(pointer)
             if compiled is None:
                 compiled = self._build(pointer)
-                self._compiled[pointer] = compiled
+                self._compiled.put(pointer, compiled, compiled.compiler.size)
             return compiled
 
     def _build(self, pointer: str) -> _Compiled:
@@ -317,6 +323,13 @@ class ResponseGenerator:
     # -- drawing ---------------------------------------------------------------------------
 
     def _draw(self, job: _Job) -> Any:
+        try:
+            return self._drawn(job)
+        finally:  # drawing compiles the plans it reaches first: the compiled schema weighs more
+            compiled = job.compiled
+            self._compiled.put(compiled.pointer, compiled, compiled.compiler.size)
+
+    def _drawn(self, job: _Job) -> Any:
         compiled = job.compiled
         rng = Random(job.draw_seed)
         plan = compiled.compiler.compile(compiled.root)

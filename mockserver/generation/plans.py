@@ -84,6 +84,11 @@ class PlanCompiler:
             CanonicalKind.ONE_OF: self._one_of,
         }  # every other kind (NOT, ALL_OF, TYPED_GROUP, RAW) is drawn by hypothesis
 
+    @property
+    def size(self) -> int:
+        """How many plans are compiled so far (drawing compiles more): what its memory grows with."""
+        return len(self._plans)
+
     def compile(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         plan = self._plans.get(node)
         if plan is not None:

@@ -17,8 +17,12 @@ import pytest
 from helpers import TESTS
 from starlette.testclient import TestClient
 
+import mockserver.answers.initial_records as initial_records
+import mockserver.answers.record_bodies as record_bodies
+import mockserver.generation.generator as generator
 from mockserver import create_app
 from mockserver.cli import main
+from mockserver.generation.cache import BodyCache
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.stack import build_stack
 
@@ -477,3 +481,28 @@ def test_an_id_the_client_may_choose_is_kept_unless_taken() -> None:
     assert user["id"] == 77
     again = client.post("/users/", json={"email": "b@example.com", "password": "long enough", "id": 77})
     assert again.status_code == 200 and again.json()["id"] != 77  # no 409 documented: an id of its own
+
+
+def test_records_forgotten_to_bound_memory_come_back_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large spec the mock keeps only so many drawn records, record forms and compiled schemas: what
+    it draws again must be what it answered before, for every kind of id and for nested collections."""
+    collections = {"crud_petstore": ["/pets"], "crud_uuid_ids": ["/accounts"],
+                   "crud_fastapi": ["/users/", "/users/7/items/"]}
+
+    def answers() -> list[Any]:
+        seen = []
+        for name, paths in collections.items():
+            client = client_for(name)
+            for path in paths:
+                listed = client.get(path).json()
+                records = listed if isinstance(listed, list) else listed.get("items", listed.get("data"))
+                seen.append(listed)
+                seen.extend(client.get(f"{path.rstrip('/')}/{record['id']}").json() for record in records)
+        return seen
+
+    kept = answers()
+    monkeypatch.setattr(initial_records, "KEPT_BYTES", 1)  # each draw pushes the previous one out
+    monkeypatch.setattr(record_bodies, "SHOWN_BYTES", 1)
+    monkeypatch.setattr(generator, "COMPILED_PLANS", 1)
+    monkeypatch.setattr(generator, "BodyCache", lambda size: BodyCache(0))  # every record drawn again
+    assert answers() == kept
