@@ -57,8 +57,10 @@ class PlanOptions:
     free_properties: tuple[int, int] = (1, 3)  # entries of a free-form object
     max_depth: int = 10  # containers deeper than this get their smallest valid shape
     # ... and so do those after this many in one body: records that embed other records, which embed
-    # others (a large interlinked spec), would otherwise make bodies of millions of values.
-    max_containers: int = 3000
+    # others (a large interlinked spec), would otherwise make bodies of millions of values. A page of
+    # most real APIs' records stays well below it (50 records of 5-20 objects and arrays each); on a spec
+    # whose every record reaches the whole document, it keeps a page's first draw under ~100 ms.
+    max_containers: int = 1000
 
 
 # A compiled plan: draws one value from the random source, steered by an optional override.
