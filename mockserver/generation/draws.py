@@ -58,7 +58,7 @@ class PlanOptions:
     max_depth: int = 10  # containers deeper than this get their smallest valid shape
     # ... and so do those after this many in one body: records that embed other records, which embed
     # others (a large interlinked spec), would otherwise make bodies of millions of values. A page of
-    # most real APIs' records stays well below it (50 records of 5-20 objects and arrays each); on a spec
+    # most real APIs' records stays below it (50 records of a few objects and arrays each); on a spec
     # whose every record reaches the whole document, it keeps a page's first draw under ~100 ms.
     max_containers: int = 1000
 
