@@ -125,6 +125,9 @@ class RedisJournal:
             total = min(int(await client.xlen(key)), self.capacity)
             found = _entries(await client.xrevrange(key, count=wanted)) if wanted else []
         found.reverse()
+        # The stream is in the order the workers' outboxes were written, which lags answering by a few ms
+        # and differs between workers: the entries are shown in the order they were answered.
+        found.sort(key=lambda exchange: exchange.time)
         return JournalPage(found, total, self.capacity, self.body_limit)
 
 
