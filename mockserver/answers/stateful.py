@@ -227,7 +227,7 @@ class StatefulAnswers:
                  if (shown := self._shown(req, record, slot.pointer)) is not None]
         body: Any = items
         if slot.path:
-            envelope = self.bodies.place(self._base(req, media), slot, items)
+            envelope = self.bodies.place(self._base(req, media, slot.path), slot, items)
             page = query.get(plan.paging.page.name) if plan.paging.page is not None else None
             body = self.bodies.paginated(envelope, media.schema_pointer, window, page)
         if not self.bodies.is_valid(body, media.schema_pointer):
@@ -534,12 +534,14 @@ class StatefulAnswers:
         answer.headers.update(headers if headers is not None else self._headers(req, None))
         return answer
 
-    def _base(self, req: _Request, media: MediaType) -> Any:
-        """The body records are put into: the spec's example, else a generated one."""
+    def _base(self, req: _Request, media: MediaType, items_at: tuple[str, ...] | None = None) -> Any:
+        """The body records are put into: the spec's example, else a generated one (with as few items as
+        it may have at `items_at`, where the records go)."""
         example = self._example(req.operation, media)
         if example is not None:
             return example
-        return self.generator.generate(req.operation, req.key, media.media_type, req.ctx.generation)
+        return self.generator.generate(req.operation, req.key, media.media_type, req.ctx.generation,
+                                       fewest_items_at=items_at)
 
     def _headers(self, req: _Request, record: Record | None) -> dict[str, str]:
         """The response's required headers, and `Location` (the record's URL) when it documents one."""

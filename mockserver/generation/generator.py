@@ -32,7 +32,7 @@ from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
 from mockserver.foundation.bounded import BoundedCache
 from mockserver.generation.agreement import Agreement, agreement_for
 from mockserver.generation.cache import BodyCache, Frozen, freeze, thaw
-from mockserver.generation.draws import DrawState, Override, PlanOptions
+from mockserver.generation.draws import DrawState, Override, PlanOptions, with_fewest_items
 from mockserver.generation.errors import GenerationError, RetryDraw
 from mockserver.generation.keys import behaviour_headers, prefer_seed, request_key, stable_hash
 from mockserver.generation.plans import PlanCompiler
@@ -139,6 +139,7 @@ class ResponseGenerator:
         *,
         seed: int | None = None,
         status_code: int | None = None,
+        fewest_items_at: tuple[str, ...] | None = None,
     ) -> Any:
         """The body of `operation`'s documented response `status` in `media_type` for this request.
 
@@ -146,9 +147,10 @@ class ResponseGenerator:
         headers): the same request always gets a byte-identical body. `seed` (the client's
         `Prefer: seed=N`) overrides the generator's seed for this request. `status_code`, the status
         sent (`status` is the documented key: `4XX`, `default`), is written in an error body's status
-        fields.
+        fields. `fewest_items_at`: the property path of an array drawn with as few items as its schema
+        allows (an envelope whose items the caller puts in: they are not drawn only to be replaced).
         """
-        frozen = self._generated(operation, status, media_type, request, seed, status_code)
+        frozen = self._generated(operation, status, media_type, request, seed, status_code, fewest_items_at)
         return None if frozen is None else thaw(frozen)
 
     def generate_json(
@@ -175,6 +177,7 @@ class ResponseGenerator:
         request: RequestContext,
         seed: int | None,
         status_code: int | None = None,
+        fewest_items_at: tuple[str, ...] | None = None,
     ) -> Frozen | None:
         """The body for the request, frozen (see `cache.freeze`), from the cache or drawn and cached."""
         pointer = _schema_pointer(operation, status, media_type)
@@ -197,6 +200,8 @@ class ResponseGenerator:
         error_status = status_code if status_code is not None and status_code >= 400 else None
         if error_status is not None:  # a `default` or `4XX` response answers several statuses
             key = f"{key}|{error_status}"
+        if fewest_items_at is not None:
+            key = f"{key}|fewest={request_key(*fewest_items_at)}"
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -208,6 +213,8 @@ class ResponseGenerator:
         if status.startswith("2"):  # error bodies do not echo the request or fill pages
             agreement = self._agreement(operation, compiled)
             override = agreement.override(request.path, request.query, self.max_page_size)
+        if fewest_items_at is not None:
+            override = with_fewest_items(override, fewest_items_at)
         # Records are seeded by their id within a world: the seed and the behaviour headers (a tenant).
         job = _Job(compiled, stable_hash(key), stable_hash(effective_seed, headers), override)
         body = self._draw(job)
