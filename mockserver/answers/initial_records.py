@@ -139,15 +139,17 @@ class InitialRecords:
         if len(ids) < resource.initial_records or id_field in resource.parent_fields.values() \
                 or (self.tenant_field == id_field and scope and scope[0]):
             return None  # ids that collide, or that the parent or tenant fields overwrite
-        return DrawnRecords(ids, lambda number: self._kept_draw(resource, scope, parents, number))
+        return DrawnRecords(ids, lambda number: self._kept_draw(resource, scope, parents, salt, number))
 
-    def _kept_draw(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],
+    def _kept_draw(self, resource: Resource, scope: Scope, parents: Mapping[str, Any], salt: str,
                    number: int) -> Record | None:
         """`_drawn`, remembered within a bound (a record drawn again is the same record)."""
+        def draw() -> Record | _NoRecord:
+            record = self._drawn(resource, scope, parents, number)
+            return _NO_RECORD if record is None else record
+
         kept = self._drawn_records.setdefault(
-            (self._salt(resource, scope), number),
-            lambda: self._drawn(resource, scope, parents, number) or _NO_RECORD,
-            lambda record: json_size(record) if isinstance(record, dict) else 1)
+            (salt, number), draw, lambda record: json_size(record) if isinstance(record, dict) else 1)
         return kept if isinstance(kept, dict) else None
 
     def _drawn(self, resource: Resource, scope: Scope, parents: Mapping[str, Any],

@@ -21,10 +21,10 @@ V = TypeVar("V")
 
 
 class BoundedCache(Generic[K, V]):
-    """At most `entries` entries and `weight` in all (each entry weighs at least 1)."""
+    """At most `entries` entries (0: it keeps nothing) and `weight` in all (each entry weighs at least 1)."""
 
     def __init__(self, entries: int, weight: int | None = None) -> None:
-        self.entries = max(1, entries)
+        self.entries = max(0, entries)
         self.max_weight = weight if weight is not None else self.entries
         self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._weight = 0
@@ -39,6 +39,8 @@ class BoundedCache(Generic[K, V]):
             return found[0]
 
     def put(self, key: K, value: V, weight: int = 1) -> None:
+        if self.entries == 0:
+            return
         weight = max(1, weight)
         with self._lock:
             previous = self._items.pop(key, None)
@@ -58,10 +60,9 @@ class BoundedCache(Generic[K, V]):
         if found is not None:
             return found
         made = make()
-        with self._lock:
-            raced = self._items.get(key)
+        raced = self.get(key)
         if raced is not None:
-            return raced[0]
+            return raced
         self.put(key, made, weigh(made) if weigh is not None else 1)
         return made
 

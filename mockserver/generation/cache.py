@@ -1,13 +1,13 @@
-"""A small thread-safe LRU cache for generated bodies (stored as JSON, so callers get fresh copies)."""
+"""The cache of generated bodies (stored as JSON, so callers get fresh copies): a bounded LRU by bytes."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import orjson
+
+from mockserver.foundation.bounded import BoundedCache
 
 Frozen = bytes | str
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # hundreds of large pages (a record of a huge spec: dozens)
@@ -32,40 +32,12 @@ def thaw(frozen: Frozen) -> Any:
     return orjson.loads(frozen) if isinstance(frozen, bytes) else json.loads(frozen)
 
 
-class BodyCache:
-    """At most `size` entries and `max_bytes` of JSON; the least recently used one goes first."""
+class BodyCache(BoundedCache[str, Frozen]):
+    """At most `size` entries (0: none) and `max_bytes` of JSON; the least recently used one goes first."""
 
     def __init__(self, size: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.size = max(0, size)
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, Frozen] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        super().__init__(size, max_bytes)
 
-    def get(self, key: str) -> Frozen | None:
-        with self._lock:
-            text = self._entries.get(key)
-            if text is not None:
-                self._entries.move_to_end(key)
-            return text
-
-    def put(self, key: str, text: Frozen) -> None:
-        if self.size == 0:
-            return
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= len(previous)
-            self._entries[key] = text
-            self._bytes += len(text)
-            while len(self._entries) > self.size or (self._bytes > self.max_bytes and len(self._entries) > 1):
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+    def put(self, key: str, value: Frozen, weight: int | None = None) -> None:
+        """Keep `value`, weighed by its length unless told otherwise."""
+        super().put(key, value, len(value) if weight is None else weight)

@@ -34,19 +34,14 @@ class Override:
 
 
 def with_fewest_items(override: Override | None, path: tuple[str, ...]) -> Override:
-    """`override` (a copy) also asking the array at `path` for as few items as its schema allows."""
-    root = Override() if override is None else _copied(override)
+    """`override` (a request's own tree, changed in place; None: a new one) also asking the array at
+    `path` for as few items as its schema allows."""
+    root = Override() if override is None else override
     node = root
     for name in path:
         node = node.children.setdefault(name, Override())
     node.size = 0  # an array's plan takes at least its minItems
     return root
-
-
-def _copied(override: Override) -> Override:
-    """A copy of the tree (the pinned values themselves shared, `UNSET` kept as it is)."""
-    return Override(override.value, override.size,
-                    {name: _copied(child) for name, child in override.children.items()})
 
 
 @dataclass

@@ -46,3 +46,9 @@ def test_setdefault_makes_a_value_once_and_weighs_it() -> None:
 def test_a_json_values_size_is_its_compact_text_also_beyond_what_orjson_writes() -> None:
     assert json_size({"a": [1, 2]}) == len('{"a":[1,2]}')
     assert json_size(2**70) == len(str(2**70))
+
+
+def test_a_cache_of_no_entries_keeps_nothing() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(entries=0, weight=100)
+    cache.put("a", 1)
+    assert cache.get("a") is None and len(cache) == 0 and cache.weight == 0

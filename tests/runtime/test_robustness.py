@@ -554,7 +554,7 @@ def test_thousands_of_distinct_requests_leave_the_journal_and_caches_at_their_bo
     monkeypatch.setattr(checkers, "REMEMBERED_VERDICTS", 200)
     app = create_app(OPENAPI_DIR, FIXTURES_DIR, journal_size=100)
     app.memo.entries = 50
-    app.generator.cache.size = 50
+    app.generator.cache.entries = 50
 
     def burst(first: int, count: int) -> None:
         for index in range(first, first + count):
