@@ -23,9 +23,11 @@ V = TypeVar("V")
 class BoundedCache(Generic[K, V]):
     """At most `entries` entries (0: it keeps nothing) and `weight` in all (each entry weighs at least 1)."""
 
-    def __init__(self, entries: int, weight: int | None = None) -> None:
+    def __init__(self, entries: int, weight: int | None = None,
+                 on_evict: Callable[[K, V], None] | None = None) -> None:
         self.entries = max(0, entries)
         self.max_weight = weight if weight is not None else self.entries
+        self.on_evict = on_evict  # told of each entry the bounds push out (not of `clear`), outside the lock
         self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._weight = 0
         self._lock = threading.Lock()
@@ -42,6 +44,7 @@ class BoundedCache(Generic[K, V]):
         if self.entries == 0:
             return
         weight = max(1, weight)
+        evicted: list[tuple[K, V]] = []
         with self._lock:
             previous = self._items.pop(key, None)
             if previous is not None:
@@ -50,8 +53,12 @@ class BoundedCache(Generic[K, V]):
             self._weight += weight
             while len(self._items) > 1 and (
                     len(self._items) > self.entries or self._weight > self.max_weight):
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._weight -= dropped
+                dropped_key, (dropped, dropped_weight) = self._items.popitem(last=False)
+                self._weight -= dropped_weight
+                evicted.append((dropped_key, dropped))
+        if self.on_evict is not None:
+            for dropped_key, dropped in evicted:
+                self.on_evict(dropped_key, dropped)
 
     def setdefault(self, key: K, make: Callable[[], V], weigh: Callable[[V], int] | None = None) -> V:
         """The value kept for `key`, else `make()` kept (weighed by `weigh`, else 1). `make` runs outside
@@ -75,6 +82,11 @@ class BoundedCache(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
+
+    def peek(self, key: K) -> V | None:
+        """The value kept for `key`, without making it the most recently used."""
+        found = self._items.get(key)
+        return None if found is None else found[0]
 
     def clear(self) -> None:
         with self._lock:

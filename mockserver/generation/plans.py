@@ -42,6 +42,7 @@ from mockserver.generation.strategies import HypothesisDraws
 from mockserver.generation.views import json_schema_of, view_of
 
 _CONTAINERS = (CanonicalKind.ARRAY, CanonicalKind.OBJECT)
+_PUT_OFF = (*_CONTAINERS, CanonicalKind.ANY_OF, CanonicalKind.ONE_OF)  # compiled when first drawn
 _MAX_NESTED_COMPILATIONS = 40
 
 
@@ -66,28 +67,25 @@ class PlanCompiler:
         self.key_orders = key_orders
         self.words: Provider = realism.kind_provider("words")
         self._plans: dict[jsonschema_rs.CanonicalSchema, Draw] = {}
+        self._cells: list[list[Draw]] = []  # see release
         self._nesting = 0  # compilations in progress, one inside the other
         self._validators: dict[jsonschema_rs.CanonicalSchema, jsonschema_rs.Validator] = {}
-        self._builders: dict[CanonicalKind, Callable[[jsonschema_rs.CanonicalSchema], Draw]] = {
-            CanonicalKind.TRUE: lambda node: lambda rng, state, override: realistic_scalar(rng),
-            CanonicalKind.FALSE: lambda node: unsatisfiable,
-            CanonicalKind.CONST: self._const,
-            CanonicalKind.ENUM: self._enum,
-            CanonicalKind.MULTI_TYPE: lambda node: multi_type_plan(self, view_of(node, MultiTypeView).types),
-            CanonicalKind.STRING: lambda node: string_plan(self, node, view_of(node, StringView)),
-            CanonicalKind.INTEGER: lambda node: integer_plan(self, node, view_of(node, IntegerView)),
-            CanonicalKind.NUMBER: lambda node: number_plan(self, node, view_of(node, NumberView)),
-            CanonicalKind.OBJECT: lambda node: object_plan(self, node, view_of(node, ObjectView)),
-            CanonicalKind.ARRAY: lambda node: array_plan(self, node, view_of(node, ArrayView)),
-            CanonicalKind.REFERENCE: lambda node: self.compile(self.target(node)),
-            CanonicalKind.ANY_OF: self._any_of,
-            CanonicalKind.ONE_OF: self._one_of,
-        }  # every other kind (NOT, ALL_OF, TYPED_GROUP, RAW) is drawn by hypothesis
 
     @property
     def size(self) -> int:
         """How many plans are compiled so far (drawing compiles more): what its memory grows with."""
         return len(self._plans)
+
+    def release(self) -> None:
+        """Forget every plan compiled so far (a later `compile` builds them again), for a compiler no draw
+        is using. Plans refer to their compiler and to one another (references, recursion): cycles that only
+        a full garbage collection would free, and a served mock runs those rarely (see
+        `serving.warmup.settle_heap`)."""
+        for cell in self._cells:
+            cell.clear()
+        self._cells.clear()
+        self._plans.clear()
+        self._validators.clear()
 
     def compile(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         plan = self._plans.get(node)
@@ -96,25 +94,38 @@ class PlanCompiler:
         if self._nesting >= _MAX_NESTED_COMPILATIONS:
             return self._on_first_draw(node)
         cell: list[Draw] = []
+        self._cells.append(cell)
 
         def pending(rng: Random, state: DrawState, override: Override | None) -> Any:
             return cell[0](rng, state, override)
 
         self._plans[node] = pending  # what a reference back into this node gets while it is compiled
-        builder = self._builders.get(node.kind, self.hard)
+        builder = _BUILDERS.get(node.kind, PlanCompiler.hard)
         self._nesting += 1
         try:
-            built = builder(node)
+            built = builder(self, node)
         finally:
             self._nesting -= 1
         cell.append(built)
         self._plans[node] = built
         return built
 
+    def when_drawn(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
+        """`compile(node)`, put off to the node's first draw when it holds objects or arrays: most of a
+        large record schema's containers are never drawn (optional ones, those past the size budget, the
+        items of a page drawn empty), and compiling them was half the cost of such a schema's first body."""
+        plan = self._plans.get(node)
+        if plan is not None:
+            return plan
+        if self.resolved_kind(node) in _PUT_OFF:
+            return self._on_first_draw(node)
+        return self.compile(node)
+
     def _on_first_draw(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A plan compiled when first drawn from: the schemas of a large interlinked spec form chains of
         thousands of references, deeper than Python's stack, and a draw only ever reaches a few levels."""
         cell: list[Draw] = []
+        self._cells.append(cell)
 
         def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
             if not cell:
@@ -191,7 +202,7 @@ class PlanCompiler:
         ]
         if not branches:
             return unsatisfiable
-        plans = [self.compile(branch) for branch in branches]
+        plans = [self.when_drawn(branch) for branch in branches]
         kinds = [self.resolved_kind(branch) for branch in branches]
         nulls = [index for index, branch in enumerate(branches) if self.is_null(branch)]
         values = [index for index in range(len(branches)) if index not in nulls]
@@ -219,8 +230,7 @@ class PlanCompiler:
 
     def _one_of(self, node: jsonschema_rs.CanonicalSchema) -> Draw:
         """A branch whose value no other branch admits (checked; hypothesis when none is found)."""
-        plans = [self.compile(branch) for branch in view_of(node, OneOfView).branches]
-        exactly_one = self.validator(node)
+        plans = [self.when_drawn(branch) for branch in view_of(node, OneOfView).branches]
         hard = self.hard(node)
 
         def draw(rng: Random, state: DrawState, override: Override | None) -> Any:
@@ -231,11 +241,35 @@ class PlanCompiler:
                     value = plans[index](rng, state, override)
                 except RetryDraw:
                     continue
-                if exactly_one.is_valid(value):
+                if self.validator(node).is_valid(value):
                     return value
             return hard(rng, state, override)
 
         return draw
+
+
+def _any_scalar(rng: Random, state: DrawState, override: Override | None) -> Any:
+    return realistic_scalar(rng)
+
+
+# What compiles each kind of node (a table of the class's functions, so that a compiler holds no
+# reference to itself); every other kind (NOT, ALL_OF, TYPED_GROUP, RAW) is drawn by hypothesis.
+_BUILDERS: dict[CanonicalKind, Callable[[PlanCompiler, jsonschema_rs.CanonicalSchema], Draw]] = {
+    CanonicalKind.TRUE: lambda compiler, node: _any_scalar,
+    CanonicalKind.FALSE: lambda compiler, node: unsatisfiable,
+    CanonicalKind.CONST: PlanCompiler._const,
+    CanonicalKind.ENUM: PlanCompiler._enum,
+    CanonicalKind.MULTI_TYPE: lambda compiler, node: multi_type_plan(
+        compiler, view_of(node, MultiTypeView).types),
+    CanonicalKind.STRING: lambda compiler, node: string_plan(compiler, node, view_of(node, StringView)),
+    CanonicalKind.INTEGER: lambda compiler, node: integer_plan(compiler, node, view_of(node, IntegerView)),
+    CanonicalKind.NUMBER: lambda compiler, node: number_plan(compiler, node, view_of(node, NumberView)),
+    CanonicalKind.OBJECT: lambda compiler, node: object_plan(compiler, node, view_of(node, ObjectView)),
+    CanonicalKind.ARRAY: lambda compiler, node: array_plan(compiler, node, view_of(node, ArrayView)),
+    CanonicalKind.REFERENCE: lambda compiler, node: compiler.compile(compiler.target(node)),
+    CanonicalKind.ANY_OF: PlanCompiler._any_of,
+    CanonicalKind.ONE_OF: PlanCompiler._one_of,
+}
 
 
 def _copy(value: Any) -> Any:

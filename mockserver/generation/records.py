@@ -55,13 +55,13 @@ _FULL_IDENTITY_DEFINITIONS = 64
 def array_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: ArrayView) -> Draw:
     if view.contains or view.distinctness is Distinctness.SOME_REPEATED:
         return compiler.hard(node)
-    prefix = [compiler.compile(item) for item in view.prefix_items]
+    prefix = [compiler.when_drawn(item) for item in view.prefix_items]
     if view.items is not None and compiler.resolved_kind(view.items) is CanonicalKind.FALSE:
         item_plan: Draw | None = None
     elif view.items is None:
         item_plan = None if prefix else bare_plan(compiler, "string")
     else:
-        item_plan = compiler.compile(view.items)
+        item_plan = compiler.when_drawn(view.items)
     low, high = view.min_items or 0, view.max_items
     if item_plan is None:
         high = len(prefix) if high is None else min(high, len(prefix))
@@ -128,7 +128,7 @@ def object_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: O
     extras = view.additional_properties
     extras_allowed = extras is None or compiler.resolved_kind(extras) is not CanonicalKind.FALSE
     extra_plan: Draw = (
-        compiler.compile(extras)
+        compiler.when_drawn(extras)
         if extras is not None and extras_allowed
         else lambda rng, state, override: realistic_scalar(rng)
     )
@@ -140,7 +140,7 @@ def object_plan(compiler: Compiler, node: jsonschema_rs.CanonicalSchema, view: O
             if name in view.required:
                 return compiler.hard(node)
             continue  # a property no value satisfies is always absent
-        plans[name] = compiler.compile(sub) if sub is not None else extra_plan
+        plans[name] = compiler.when_drawn(sub) if sub is not None else extra_plan
     required = [name for name in view.required if name in plans]
     order = _declared_order(compiler, list(plans))
     optional = [name for name in order if name not in set(required)]

@@ -111,6 +111,12 @@ class HypothesisDraws:
                 self._strategies[node] = strategy
             return strategy
 
+    def release(self) -> None:
+        """Forget the strategies built (they refer to one another), for draws that will not come again."""
+        with self._lock:
+            self._strategies.clear()
+            self._context = None
+
     def draw(self, node: jsonschema_rs.CanonicalSchema, seed: int) -> Any:
         """A value of `node`, the same for the same seed in any process; RetryDraw when none is found."""
         from hypothesis.control import BuildContext

@@ -52,3 +52,16 @@ def test_a_cache_of_no_entries_keeps_nothing() -> None:
     cache: BoundedCache[str, int] = BoundedCache(entries=0, weight=100)
     cache.put("a", 1)
     assert cache.get("a") is None and len(cache) == 0 and cache.weight == 0
+
+
+def test_the_entries_the_bounds_push_out_are_told_and_a_peek_changes_no_order() -> None:
+    evicted: list[tuple[str, int]] = []
+    cache: BoundedCache[str, int] = BoundedCache(2, on_evict=lambda key, value: evicted.append((key, value)))
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.peek("a") == 1  # not made the most recent: "a" still goes first
+    cache.put("c", 3)
+    assert evicted == [("a", 1)]
+    assert cache.peek("a") is None
+    cache.clear()
+    assert evicted == [("a", 1)]  # clearing is the owner's own doing
