@@ -23,6 +23,7 @@ from mockserver.datasets.predicates import Predicate, compare, field_getter, sor
 from mockserver.datasets.templates import RenderValues, Template
 from mockserver.fixture_files.checks import fixture_media_type, header_field_problem
 from mockserver.fixture_files.values import plain
+from mockserver.foundation.jsonbytes import json_bytes
 from mockserver.http.answer import Answer, DocumentedAnswer, mock_error
 from mockserver.http.negotiation import response_key_for
 from mockserver.spec.model import Operation
@@ -223,7 +224,7 @@ class CompiledBinding:
             link = field_getter(self.owner.link)
             for position, record in enumerate(ordered):
                 by_owner.setdefault(text(link(record)), []).append(position)
-        return _TenantView(ordered, [orjson.dumps(record) for record in ordered], by_owner)
+        return _TenantView(ordered, [json_bytes(record) for record in ordered], by_owner)
 
     def respond(self, request: BindingRequest) -> Answer | None:
         """The answer to one request, or None when a hook lets the next source answer."""
@@ -283,7 +284,7 @@ class CompiledBinding:
             selected=selected, answered=answered, page=page_values, params=request.params, owner=owner,
             tenant=None if request.tenant is EVERY_TENANT else request.tenant,
         ))
-        return Answer(self.status, orjson.dumps(body), self.media_type, SOURCE, headers,
+        return Answer(self.status, json_bytes(body), self.media_type, SOURCE, headers,
                       response_key=self.response_key)
 
     @staticmethod

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from mockserver.fixture_files.checks import fixture_media_type, parameter_key
 from mockserver.fixture_files.models import NamedResponse, RegexCondition, condition_text
 from mockserver.fixture_files.values import condition_text as text
 from mockserver.fixture_files.values import plain
+from mockserver.foundation.jsonbytes import json_bytes
 from mockserver.http.negotiation import is_json, response_key_for
 from mockserver.spec.model import Operation
 
@@ -91,7 +90,7 @@ def compile_response(operation: Operation, fixture: NamedResponse, order: int) -
     media_type = fixture_media_type(operation, key, response.media_type)
     body = response.body
     if response.has_body and media_type is not None and is_json(media_type):
-        body = orjson.dumps(body)
+        body = json_bytes(body)
     headers = {name: condition_text(value) for name, value in response.headers.items()}
     given = {name.lower() for name in headers}
     fills = any(header.required and name.lower() not in given and name.lower() != "content-type"

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from mockserver.foundation.bounded import BoundedCache
+from mockserver.foundation.jsonbytes import json_bytes
 
 Frozen = bytes | str
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # hundreds of large pages (a record of a huge spec: dozens)
@@ -22,7 +23,7 @@ def freeze(body: Any) -> Frozen:
     """
     text = json.dumps(body, ensure_ascii=False, allow_nan=False)  # the check: plain JSON, finite numbers
     try:
-        return orjson.dumps(body)
+        return json_bytes(body)
     except TypeError:
         return text
 

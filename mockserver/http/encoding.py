@@ -7,8 +7,7 @@ import json
 from functools import lru_cache
 from typing import Any, Literal
 
-import orjson
-
+from mockserver.foundation.jsonbytes import json_bytes
 from mockserver.http.negotiation import is_json
 from mockserver.http.xml import XmlCodec, is_xml
 
@@ -30,7 +29,7 @@ def body_format(media_type: str) -> BodyFormat:
 
 def dumps_json(value: Any) -> bytes:
     try:
-        return orjson.dumps(value)
+        return json_bytes(value)
     except TypeError:
         # What orjson refuses but a request can put in an echoed value: integers beyond 64 bits, lone
         # surrogates (`"\ud800"` in a JSON body). The standard library writes both as valid JSON.

@@ -580,9 +580,6 @@ def test_same_body_in_another_process(spec: Spec, tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import json
         from mockserver.generation import RequestContext, ResponseGenerator
-from mockserver.generation import generator as generator_module
-from mockserver.generation.plans import PlanCompiler
-from mockserver.generation.strategies import HypothesisDraws
         from mockserver.spec import load_spec
         spec = load_spec({spec.files[0]!r})
         generator = ResponseGenerator(spec, seed=3)
