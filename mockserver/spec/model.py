@@ -9,13 +9,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Literal
 from urllib.parse import quote
 
 import jsonschema_rs
 
 from mockserver.foundation.problems import Problem
+from mockserver.spec.schema_parts import SchemaParts, schema_parts
 from mockserver.spec.validators import PointerValidator, SharedValidators
 
 ParameterLocation = Literal["path", "query", "header", "cookie"]
@@ -181,8 +182,25 @@ class Spec:
         return node
 
     @cached_property
+    def _schema_parts(self) -> SchemaParts | None:
+        return schema_parts(self.document, self._shared_pointers())
+
+    @cached_property
     def _registry(self) -> jsonschema_rs.Registry:
-        return jsonschema_rs.Registry([(SPEC_URI, self.document)], draft=jsonschema_rs.Draft202012)
+        """The registry of the document's schemas (see `mockserver.spec.schema_parts`), else the whole."""
+        parts = self._schema_parts
+        return self._whole_registry if parts is None else _registry_of(parts.document)
+
+    @cached_property
+    def _whole_registry(self) -> jsonschema_rs.Registry:
+        return _registry_of(self.document)
+
+    def _registry_for(self, pointers: Iterable[str]) -> jsonschema_rs.Registry:
+        """The registry that holds the schemas at `pointers`: their parts when it does."""
+        parts = self._schema_parts
+        if parts is not None and all(parts.covers(pointer) for pointer in pointers):
+            return self._registry
+        return self._whole_registry
 
     def validator(self, schema_pointer: str) -> Validator:
         """A compiled validator for the schema at `schema_pointer`, compiled on first use and cached.
@@ -195,9 +213,12 @@ class Spec:
             if self._shared is None:
                 with _SHARING:
                     if self._shared is None:
-                        self._shared = SharedValidators(self._shared_pointers(), _reference, self._compile)
+                        shared = self._shared_pointers()
+                        self._shared = SharedValidators(
+                            shared, _reference, partial(self._compile, registry=self._registry_for(shared)))
             pointer = self._referred(schema_pointer)
-            compiled = self._shared.get(pointer) or self._compile({"$ref": _reference(pointer)})
+            compiled = self._shared.get(pointer) or self._compile(
+                {"$ref": _reference(pointer)}, self._registry_for([pointer]))
             self._validators[schema_pointer] = compiled
         return compiled
 
@@ -223,8 +244,14 @@ class Spec:
         document it reaches, and hold it (tens of MB each on a large interlinked spec)."""
         self._also_shared.update(pointers)
 
-    def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
-        return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
+    def _compile(self, schema: dict[str, Any], registry: jsonschema_rs.Registry) -> jsonschema_rs.Validator:
+        try:
+            return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
+        except jsonschema_rs.ReferencingError:
+            if registry is self._whole_registry:
+                raise
+            # A reference the parts missed (one `schema_parts` could not read as a pointer): the whole.
+            return jsonschema_rs.validator_for(schema, registry=self._whole_registry, validate_formats=True)
 
     def _shared_pointers(self) -> set[str]:
         """What the shared validator covers: every operation's schemas and those `share_validators` named,
@@ -238,6 +265,10 @@ class Spec:
                 pointers.update(header.schema_pointer for header in response.headers.values())
             pointers.update(media.schema_pointer for media in media_types if media.schema_pointer is not None)
         return {self._referred(pointer) for pointer in pointers | self._also_shared}
+
+
+def _registry_of(document: dict[str, Any]) -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry([(SPEC_URI, document)], draft=jsonschema_rs.Draft202012)
 
 
 def _reference(schema_pointer: str) -> str:

@@ -1,0 +1,67 @@
+"""The validators' registry holds only the schemas the operations reach (mockserver.spec.schema_parts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+
+from mockserver.spec.schema_parts import schema_parts
+
+PET = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"},
+                                                             "owner": {"$ref": "#/components/schemas/Owner"}}}
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Pets", "version": "1", "description": "x" * 10_000},
+    "paths": {"/pets/{id}": {"get": {
+        "description": "y" * 10_000,
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"$ref": "#/components/schemas/Id"}}],
+        "responses": {"200": {"description": "a pet", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Pet"},
+            "examples": {"rex": {"value": {"id": 1, "$ref": "#/components/schemas/Unused"}}}}}}}}}},
+    "components": {"schemas": {
+        "Id": {"type": "integer", "minimum": 1},
+        "Pet": PET,
+        "Owner": {"type": "object", "properties": {
+            "pets": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}},
+            "name": {"$ref": "#/components/schemas/Pet%20Name"}}},
+        "Pet Name": {"type": "string", "maxLength": 5},
+        "Unused": {"type": "string", "description": "z" * 10_000}}},
+}
+ROOTS = ["/paths/~1pets~1{id}/get/parameters/0/schema",
+         "/paths/~1pets~1{id}/get/responses/200/content/application~1json/schema"]
+
+
+def test_the_parts_hold_the_schemas_the_roots_reach_at_their_own_pointers() -> None:
+    parts = schema_parts(DOCUMENT, ROOTS)
+    assert parts is not None
+    assert set(parts.document) == {"paths", "components"}
+    assert set(parts.document["components"]["schemas"]) == {"Id", "Pet", "Owner", "Pet Name"}  # not Unused
+    operation = parts.document["paths"]["/pets/{id}"]["get"]
+    assert set(operation) == {"parameters", "responses"}  # no description
+    assert operation["parameters"]["0"] == {"schema": {"$ref": "#/components/schemas/Id"}}
+    assert parts.covers("/components/schemas/Pet/properties/id")
+    assert not parts.covers("/components/schemas/Unused")
+    assert not parts.covers("/components/schemas/Pe")
+
+
+def test_validators_read_the_parts_as_they_read_the_whole_document() -> None:
+    parts = schema_parts(DOCUMENT, ROOTS)
+    assert parts is not None
+    good = {"id": 1, "owner": {"name": "Rex", "pets": [{"id": 2}]}}, 3
+    bad = {"id": 1, "owner": {"name": "Rexford"}}, 0
+    for root, valid, invalid in zip(reversed(ROOTS), good, bad, strict=True):
+        reference = f"urn:test#{root}".replace("{", "%7B").replace("}", "%7D")
+        for document in (DOCUMENT, parts.document):
+            registry = jsonschema_rs.Registry([("urn:test", document)], draft=jsonschema_rs.Draft202012)
+            validator = jsonschema_rs.validator_for({"$ref": reference}, registry=registry)
+            assert validator.is_valid(valid)
+            assert not validator.is_valid(invalid)
+
+
+def test_a_reference_that_is_not_a_pointer_into_the_document_needs_the_whole_document() -> None:
+    for reference in ("#pet-anchor", "other.yaml#/Pet", "#"):
+        document = {**DOCUMENT, "components": {"schemas": {**DOCUMENT["components"]["schemas"],
+                                                           "Id": {"$ref": reference}}}}
+        assert schema_parts(document, ROOTS) is None
