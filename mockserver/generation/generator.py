@@ -45,9 +45,10 @@ from mockserver.http.credentials import credential_names
 from mockserver.spec.model import Operation, Spec, Validator
 
 _PLAN_ATTEMPTS = 4
-# Schemas whose compiled plans are kept, and their plans in all: a schema's plans cover what drawing it
-# reached of the document (a handful on most specs, thousands, some MB, on a large interlinked one); one
-# compiled again costs milliseconds next to its draw.
+# Schemas whose compiled plans are kept, and their weight in all: a schema weighs its plans (what drawing
+# it reached of the document) and the definitions its canonical form holds (what it reaches at all): a
+# handful on most specs, hundreds, about 0.3 MB, on a large interlinked one. One compiled again costs
+# milliseconds next to its draw.
 COMPILED_SCHEMAS = 256
 COMPILED_PLANS = 8000
 _HYPOTHESIS_ATTEMPTS = 3
@@ -79,6 +80,11 @@ class _Compiled:
     _exact: HypothesisDraws | None = None
     _exact_root: jsonschema_rs.CanonicalSchema | None = None
     drawing: int = 0  # draws in progress (see ResponseGenerator._release_evicted)
+
+    @property
+    def weight(self) -> int:
+        """What keeping it costs, in plans and definitions (see COMPILED_PLANS)."""
+        return self.compiler.size + self.compiler.definition_count
 
     def release(self) -> None:
         """Forget the plans and strategies built so far: they are built again if it is drawn from again."""
@@ -286,7 +292,7 @@ class ResponseGenerator:
             compiled = self._compiled.get(pointer)
             if compiled is None:
                 compiled = self._build(pointer)
-                self._compiled.put(pointer, compiled, compiled.compiler.size)
+                self._compiled.put(pointer, compiled, compiled.weight)
             return compiled
 
     def _build(self, pointer: str) -> _Compiled:
@@ -349,7 +355,7 @@ class ResponseGenerator:
         finally:  # drawing compiles the plans it reaches first: the compiled schema weighs more
             with self._drawing_lock:
                 compiled.drawing -= 1
-            self._compiled.put(compiled.pointer, compiled, compiled.compiler.size)
+            self._compiled.put(compiled.pointer, compiled, compiled.weight)
             if self._evicted:
                 self._release_evicted()
 
