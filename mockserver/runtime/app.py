@@ -102,6 +102,9 @@ class MockApp:
         self._record_operations = frozenset(self.resources.roles()) if stateful else frozenset()
         self._record_writes = self.stateful.impure_operations if self.stateful is not None else frozenset()
         self._routes: dict[tuple[str, str], Route] = {}
+        # What the warm-up waits for (`serving.warmup`): no request answered meanwhile, none for a while.
+        self.requests_in_flight = 0
+        self.last_request = time.perf_counter()  # when the latest request came or was answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -109,7 +112,15 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
+        started = self.last_request = time.perf_counter()
+        self.requests_in_flight += 1
+        try:
+            await self._answer_http(scope, receive, send, started)
+        finally:
+            self.requests_in_flight -= 1
+            self.last_request = time.perf_counter()
+
+    async def _answer_http(self, scope: Scope, receive: Receive, send: Send, started: float) -> None:
         headers = RequestHeaders(scope)
         body, too_large = await read_body(scope, headers, receive)
         path, query = request_target(scope.get("raw_path") or scope["path"].encode(),

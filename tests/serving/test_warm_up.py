@@ -3,14 +3,17 @@ server answers while it runs, and a failing warm-up never stops the server."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from dx_helpers import ServeProcess
 from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.serving import warmup
 from mockserver.serving.warmup import WarmUp
 
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -68,3 +71,29 @@ def test_a_stopped_warm_up_does_no_more_steps() -> None:
     warm.start()
     assert warm.done.wait(10)
     assert len(taken) <= 1
+
+
+def test_the_warm_up_waits_while_requests_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs beside the server in the same interpreter: a step beside a request slows that request."""
+    monkeypatch.setattr(warmup, "DELAY_SECONDS", 0)
+    monkeypatch.setattr(warmup, "QUIET_SECONDS", 0.3)
+    app = create_app(SPEC)
+    steps: list[float] = []
+
+    def timed() -> Iterator[None]:
+        for _ in range(3):
+            steps.append(time.perf_counter())
+            yield
+
+    app.warm_up = timed  # type: ignore[method-assign]
+    client = TestClient(app)
+    client.get("/accounts")
+    warm = WarmUp(app).start()
+    until = time.perf_counter() + 1.0
+    while time.perf_counter() < until:  # back to back for a second
+        client.get("/accounts", params={"limit": 2})
+    answered = time.perf_counter()
+    assert steps == []
+    assert warm.done.wait(10)
+    assert len(steps) == 3
+    assert steps[0] - answered >= 0.3 * 0.9
