@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import orjson
+
+from mockserver.spec.pointers import MISSING, fragment_pointer, resolve, split_pointer
 
 _REFERENCE = re.compile(rb'"\$(ref|dynamicRef|recursiveRef)":"((?:[^"\\]|\\.)*)"')
 
@@ -43,14 +44,14 @@ def schema_parts(document: dict[str, Any], roots: Iterable[str]) -> SchemaParts 
         pointer = wanted.pop()
         if pointer in reached:
             continue
-        node = _resolve(document, pointer)
-        if node is _MISSING:
+        node = resolve(document, pointer)
+        if node is MISSING:
             continue  # a `$ref` inside an example, say: the validator would not follow it either
         reached[pointer] = node
         for reference in _references(node):
             if not reference.startswith("#/"):
                 return None
-            wanted.append(unquote(reference[1:]))
+            wanted.append(fragment_pointer(reference[1:]))
     outermost = _outermost(set(reached))
     return SchemaParts(_placed({pointer: reached[pointer] for pointer in outermost}), frozenset(outermost))
 
@@ -65,22 +66,6 @@ def _references(node: Any) -> Iterator[str]:
     for match in _REFERENCE.finditer(text):
         keyword, value = match.groups()
         yield json.loads(b'"' + value + b'"') if keyword == b"ref" else ""  # dynamic ones: the whole document
-
-
-_MISSING: Any = object()
-
-
-def _resolve(document: Any, pointer: str) -> Any:
-    node = document
-    for raw in pointer.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
 
 
 def _outermost(pointers: set[str]) -> list[str]:
@@ -107,7 +92,7 @@ def _placed(parts: dict[str, Any]) -> dict[str, Any]:
     `0` names an object's member as it names a list's first item)."""
     placed: dict[str, Any] = {}
     for pointer, part in parts.items():
-        tokens = [raw.replace("~1", "/").replace("~0", "~") for raw in pointer.split("/")[1:]]
+        tokens = split_pointer(pointer)
         container = placed
         for token in tokens[:-1]:
             container = container.setdefault(token, {})
