@@ -182,8 +182,13 @@ class Spec:
         return node
 
     @cached_property
+    def _sharing(self) -> frozenset[str]:
+        """The pointers of the shared validator, listed once, when it is first needed."""
+        return frozenset(self._shared_pointers())
+
+    @cached_property
     def _schema_parts(self) -> SchemaParts | None:
-        return schema_parts(self.document, self._shared_pointers())
+        return schema_parts(self.document, self._sharing)
 
     @cached_property
     def _registry(self) -> jsonschema_rs.Registry:
@@ -213,9 +218,8 @@ class Spec:
             if self._shared is None:
                 with _SHARING:
                     if self._shared is None:
-                        shared = self._shared_pointers()
-                        self._shared = SharedValidators(
-                            shared, _reference, partial(self._compile, registry=self._registry_for(shared)))
+                        self._shared = SharedValidators(self._sharing, _reference, partial(
+                            self._compile, registry=self._registry_for(self._sharing)))
             pointer = self._referred(schema_pointer)
             compiled = self._shared.get(pointer) or self._compile(
                 {"$ref": _reference(pointer)}, self._registry_for([pointer]))
