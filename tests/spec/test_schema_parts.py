@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
+from mockserver.spec import load_spec
 from mockserver.spec.schema_parts import schema_parts
 
 PET = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"},
@@ -65,3 +68,13 @@ def test_a_reference_that_is_not_a_pointer_into_the_document_needs_the_whole_doc
         document = {**DOCUMENT, "components": {"schemas": {**DOCUMENT["components"]["schemas"],
                                                            "Id": {"$ref": reference}}}}
         assert schema_parts(document, ROOTS) is None
+
+
+def test_a_spec_validates_schemas_outside_the_parts_against_the_whole_document(tmp_path: Path) -> None:
+    (tmp_path / "api.json").write_text(json.dumps(DOCUMENT))
+    spec = load_spec(tmp_path / "api.json")
+    pet = spec.validator("/paths/~1pets~1{id}/get/responses/200/content/application~1json/schema")
+    assert pet.is_valid({"id": 1, "owner": {"name": "Rex"}})
+    assert not pet.is_valid({"id": 1, "owner": {"name": "Rexford"}})
+    unused = spec.validator("/components/schemas/Unused")  # reached by no operation
+    assert unused.is_valid("text") and not unused.is_valid(5)
