@@ -21,11 +21,13 @@ def freeze(body: Any) -> Frozen:
     times faster, which is most of the cost of a cached answer; values it cannot write exactly
     (integers beyond 64 bits, lone surrogates) stay in the standard library's text.
     """
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False)  # the check: plain JSON, finite numbers
     try:
-        return json_bytes(body)
+        frozen = json_bytes(body)
     except TypeError:
-        return text
+        return json.dumps(body, ensure_ascii=False, allow_nan=False)
+    if b"null" in frozen:  # orjson writes NaN and infinities as null; the standard library refuses them
+        json.dumps(body, ensure_ascii=False, allow_nan=False, check_circular=False)
+    return frozen
 
 
 def thaw(frozen: Frozen) -> Any:

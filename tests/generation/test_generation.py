@@ -20,6 +20,7 @@ import pytest
 
 from mockserver.generation import RequestContext, ResponseGenerator
 from mockserver.generation import generator as generator_module
+from mockserver.generation.cache import freeze
 from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.rules import RuleSet
 from mockserver.generation.strategies import HypothesisDraws
@@ -699,3 +700,12 @@ def test_generate_for_pointer_is_deterministic_by_key(generator: ResponseGenerat
     one = generator.generate_for_pointer("/components/schemas/Customer", key="k1")
     assert generator.generate_for_pointer("/components/schemas/Customer", key="k1") == one
     assert generator.generate_for_pointer("/components/schemas/Customer", key="k2") != one
+
+
+def test_a_frozen_body_is_plain_json_whatever_writes_it() -> None:
+    """orjson writes NaN and infinities as null: the cache refuses them, as the standard library does."""
+    assert freeze({"a": None, "b": [1.5]}) == b'{"a":null,"b":[1.5]}'
+    for bad in ({"a": float("nan")}, {"a": None, "b": [float("-inf")]}):
+        with pytest.raises(ValueError):
+            freeze(bad)
+    assert json.loads(freeze({"big": 2**70})) == {"big": 2**70}  # beyond orjson: the standard library's text
