@@ -12,6 +12,7 @@ the truth.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -85,7 +86,9 @@ class RecordBodies:
         return shown if isinstance(shown, dict) else record
 
     def _strip(self, value: Any, pointer: str, depth: int) -> Any:
-        """`value` with the properties the schema declares, write-only ones left out, in its order."""
+        """`value` with the properties the schema declares, write-only ones left out, in its order; `value`
+        itself where that changes nothing (records are never changed in place: answers share them, and a
+        record's answer form costs no memory of its own)."""
         if depth > _MAX_DEPTH:
             return value
         if isinstance(value, dict):
@@ -96,12 +99,15 @@ class RecordBodies:
                      for name, prop in view.properties.items() if name in value and not prop.write_only}
             if view.open and not view.closed:  # the schema's order first, then what else it welcomes
                 shown.update((name, item) for name, item in value.items() if name not in view.properties)
-            return shown
+            return value if _same(shown, value) else shown
         if isinstance(value, list):
             if pointer not in self._items:
                 self._items[pointer] = array_items(self.spec.document, pointer)
             items = self._items[pointer]
-            return value if items is None else [self._strip(item, items, depth + 1) for item in value]
+            if items is None:
+                return value
+            stripped = [self._strip(item, items, depth + 1) for item in value]
+            return value if all(map(operator.is_, stripped, value)) else stripped
         return value
 
     def _repaired(self, shown: dict[str, Any], pointer: str, key: str) -> dict[str, Any] | None:
@@ -175,3 +181,11 @@ class RecordBodies:
 
 
 _ABSENT: Any = object()
+
+
+def _same(shown: dict[str, Any], value: dict[str, Any]) -> bool:
+    """Whether `shown` holds exactly `value`'s entries (the same objects), in the same order."""
+    if len(shown) != len(value):
+        return False
+    return all(name == other and item is value[other]
+               for (name, item), other in zip(shown.items(), value, strict=True))
