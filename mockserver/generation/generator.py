@@ -27,6 +27,7 @@ from random import Random
 from typing import Any
 
 import jsonschema_rs
+import orjson
 from jsonschema_rs.canonical import Satisfiability, find_unsatisfiable
 
 from mockserver.foundation.bounded import BoundedCache
@@ -450,7 +451,15 @@ class ResponseGenerator:
 
 
 def _mentions_write_only(document: Any) -> bool:
-    """Whether any schema of the document may have write-only properties (a quick look, not a proof)."""
+    """Whether any schema of the document may have write-only properties (a quick look, not a proof).
+
+    Read from the document's JSON text where orjson can write it (a quote inside a string is escaped, so
+    the text has `"writeOnly":true` exactly where an object has that member): 16 ms on GitHub's spec,
+    where walking it in Python took 100 ms of its very first answer."""
+    try:
+        return b'"writeOnly":true' in orjson.dumps(document)
+    except TypeError:  # integers beyond 64 bits, keys that are not strings: walked
+        pass
     pending = [document]
     while pending:
         node = pending.pop()
