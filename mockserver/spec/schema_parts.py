@@ -95,6 +95,9 @@ def _placed(parts: dict[str, Any]) -> dict[str, Any]:
         tokens = split_pointer(pointer)
         container = placed
         for token in tokens[:-1]:
-            container = container.setdefault(token, {})
+            inner = container.get(token)
+            if inner is None:
+                inner = container[token] = {}
+            container = inner
         container[tokens[-1]] = part
     return placed
