@@ -24,7 +24,7 @@ from mockserver.runtime.app import MockApp
 logger = logging.getLogger("mockserver")
 
 PAUSE_SECONDS = 0.002  # between two steps: a request waiting for the interpreter gets it
-QUIET_SECONDS = 0.05  # a step waits until the latest request is this old (a client asking again waits less)
+QUIET_SECONDS = 0.05  # a step waits until no request came or was answered for this long
 # After the banner, uvicorn starts and the first requests (a readiness probe) come: they are not made to
 # share the interpreter with the warm-up (measured: 0.6 s -> 1.0 s to the bundled spec's first answer).
 DELAY_SECONDS = 0.5
