@@ -557,6 +557,7 @@ class Realism:
             "time": as_time,
         }
         self._providers: dict[str, Provider | None] = {}
+        self._string_kinds: dict[tuple[tuple[str, ...], str, str | None], dict[str, Any]] = {}
 
     # -- choosing --------------------------------------------------------------------------
 
@@ -576,6 +577,16 @@ class Realism:
         return spec
 
     def _string_kind(self, facts: FieldFacts) -> dict[str, Any]:
+        """`_chosen_string_kind`, remembered by what it reads (names, description, format): the same field
+        names come back all over a spec, and each choice tries dozens of patterns (half of shaping a large
+        spec's schemas)."""
+        key = (facts.names, facts.description, facts.format)
+        chosen = self._string_kinds.get(key)
+        if chosen is None:
+            chosen = self._string_kinds[key] = self._chosen_string_kind(facts)
+        return dict(chosen)
+
+    def _chosen_string_kind(self, facts: FieldFacts) -> dict[str, Any]:
         description = facts.description.lower()
         for hint in self.extra_hints:
             if _matches(hint, facts, description):
