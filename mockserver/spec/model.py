@@ -9,14 +9,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import quote
 
 import jsonschema_rs
 
 from mockserver.foundation.problems import Problem
-from mockserver.spec.schema_parts import SchemaParts, schema_parts
+from mockserver.spec.schema_parts import schema_parts
 from mockserver.spec.validators import PointerValidator, SharedValidators
 
 ParameterLocation = Literal["path", "query", "header", "cookie"]
@@ -187,25 +187,18 @@ class Spec:
         return frozenset(self._shared_pointers())
 
     @cached_property
-    def _schema_parts(self) -> SchemaParts | None:
+    def _schema_parts(self) -> dict[str, Any] | None:
         return schema_parts(self.document, self._sharing)
 
     @cached_property
     def _registry(self) -> jsonschema_rs.Registry:
         """The registry of the document's schemas (see `mockserver.spec.schema_parts`), else the whole."""
         parts = self._schema_parts
-        return self._whole_registry if parts is None else _registry_of(parts.document)
+        return self._whole_registry if parts is None else _registry_of(parts)
 
     @cached_property
     def _whole_registry(self) -> jsonschema_rs.Registry:
         return _registry_of(self.document)
-
-    def _registry_for(self, pointers: Iterable[str]) -> jsonschema_rs.Registry:
-        """The registry that holds the schemas at `pointers`: their parts when it does."""
-        parts = self._schema_parts
-        if parts is not None and all(parts.covers(pointer) for pointer in pointers):
-            return self._registry
-        return self._whole_registry
 
     def validator(self, schema_pointer: str) -> Validator:
         """A compiled validator for the schema at `schema_pointer`, compiled on first use and cached.
@@ -218,11 +211,9 @@ class Spec:
             if self._shared is None:
                 with _SHARING:
                     if self._shared is None:
-                        self._shared = SharedValidators(self._sharing, _reference, partial(
-                            self._compile, registry=self._registry_for(self._sharing)))
+                        self._shared = SharedValidators(self._sharing, _reference, self._compile)
             pointer = self._referred(schema_pointer)
-            compiled = self._shared.get(pointer) or self._compile(
-                {"$ref": _reference(pointer)}, self._registry_for([pointer]))
+            compiled = self._shared.get(pointer) or self._compile({"$ref": _reference(pointer)})
             self._validators[schema_pointer] = compiled
         return compiled
 
@@ -248,13 +239,14 @@ class Spec:
         document it reaches, and hold it (tens of MB each on a large interlinked spec)."""
         self._also_shared.update(pointers)
 
-    def _compile(self, schema: dict[str, Any], registry: jsonschema_rs.Registry) -> jsonschema_rs.Validator:
+    def _compile(self, schema: dict[str, Any]) -> jsonschema_rs.Validator:
+        """`schema` compiled against the document's schema parts; against the whole document when it
+        refers to something outside them (a schema no operation uses, a reference the parts missed)."""
         try:
-            return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
-        except jsonschema_rs.ReferencingError:
-            if registry is self._whole_registry:
+            return jsonschema_rs.validator_for(schema, registry=self._registry, validate_formats=True)
+        except (ValueError, jsonschema_rs.ReferencingError):  # jsonschema_rs: a pointer it cannot resolve
+            if self._schema_parts is None:  # the registry is the whole document already
                 raise
-            # A reference the parts missed (one `schema_parts` could not read as a pointer): the whole.
             return jsonschema_rs.validator_for(schema, registry=self._whole_registry, validate_formats=True)
 
     def _shared_pointers(self) -> set[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,22 +21,10 @@ from mockserver.spec.pointers import MISSING, fragment_pointer, resolve, split_p
 _REFERENCE = re.compile(rb'"\$(ref|dynamicRef|recursiveRef)":"((?:[^"\\]|\\.)*)"')
 
 
-@dataclass(frozen=True)
-class SchemaParts:
-    """`document`: the parts; `pointers`: where each part sits (none below another)."""
-
-    document: dict[str, Any]
-    pointers: frozenset[str]
-
-    def covers(self, pointer: str) -> bool:
-        """Whether the schema at `pointer` lies within the parts."""
-        return _within(pointer, self.pointers)
-
-
-def schema_parts(document: dict[str, Any], roots: Iterable[str]) -> SchemaParts | None:
-    """The schemas at `roots` (JSON pointers) and the parts of `document` they reach; None when a
-    reference is not a plain JSON pointer into it (an anchor, another resource, the document's root),
-    where only the whole document will do."""
+def schema_parts(document: dict[str, Any], roots: Iterable[str]) -> dict[str, Any] | None:
+    """A document holding the schemas at `roots` (JSON pointers) and the parts of `document` they reach,
+    each at its pointer; None when a reference is not a plain JSON pointer into it (an anchor, another
+    resource, the document's root), where only the whole document will do."""
     wanted = list(roots)
     reached: dict[str, Any] = {}
     while wanted:
@@ -52,8 +39,7 @@ def schema_parts(document: dict[str, Any], roots: Iterable[str]) -> SchemaParts 
             if not reference.startswith("#/"):
                 return None
             wanted.append(fragment_pointer(reference[1:]))
-    outermost = _outermost(set(reached))
-    return SchemaParts(_placed({pointer: reached[pointer] for pointer in outermost}), frozenset(outermost))
+    return _placed({pointer: reached[pointer] for pointer in _outermost(set(reached))})
 
 
 def _references(node: Any) -> Iterator[str]:
@@ -77,7 +63,7 @@ def _outermost(pointers: set[str]) -> list[str]:
     return sorted(kept)
 
 
-def _within(pointer: str, pointers: set[str] | frozenset[str]) -> bool:
+def _within(pointer: str, pointers: set[str]) -> bool:
     """Whether `pointer` is one of `pointers` or inside one."""
     path = pointer
     while path:

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema_rs
 
 from mockserver.spec import load_spec
+from mockserver.spec.pointers import MISSING, resolve
 from mockserver.spec.schema_parts import schema_parts
 
 PET = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"},
@@ -39,14 +40,14 @@ ROOTS = ["/paths/~1pets~1{id}/get/parameters/0/schema",
 def test_the_parts_hold_the_schemas_the_roots_reach_at_their_own_pointers() -> None:
     parts = schema_parts(DOCUMENT, ROOTS)
     assert parts is not None
-    assert set(parts.document) == {"paths", "components"}
-    assert set(parts.document["components"]["schemas"]) == {"Id", "Pet", "Owner", "Pet Name"}  # not Unused
-    operation = parts.document["paths"]["/pets/{id}"]["get"]
+    assert set(parts) == {"paths", "components"}
+    assert set(parts["components"]["schemas"]) == {"Id", "Pet", "Owner", "Pet Name"}  # not Unused
+    operation = parts["paths"]["/pets/{id}"]["get"]
     assert set(operation) == {"parameters", "responses"}  # no description
     assert operation["parameters"]["0"] == {"schema": {"$ref": "#/components/schemas/Id"}}
-    assert parts.covers("/components/schemas/Pet/properties/id")
-    assert not parts.covers("/components/schemas/Unused")
-    assert not parts.covers("/components/schemas/Pe")
+    assert resolve(parts, "/components/schemas/Pet/properties/id") == {"type": "integer"}
+    assert resolve(parts, "/components/schemas/Unused") is MISSING
+    assert resolve(parts, "/components/schemas/Pe") is MISSING
 
 
 def test_validators_read_the_parts_as_they_read_the_whole_document() -> None:
@@ -56,7 +57,7 @@ def test_validators_read_the_parts_as_they_read_the_whole_document() -> None:
     bad = {"id": 1, "owner": {"name": "Rexford"}}, 0
     for root, valid, invalid in zip(reversed(ROOTS), good, bad, strict=True):
         reference = f"urn:test#{root}".replace("{", "%7B").replace("}", "%7D")
-        for document in (DOCUMENT, parts.document):
+        for document in (DOCUMENT, parts):
             registry = jsonschema_rs.Registry([("urn:test", document)], draft=jsonschema_rs.Draft202012)
             validator = jsonschema_rs.validator_for({"$ref": reference}, registry=registry)
             assert validator.is_valid(valid)
