@@ -11,9 +11,10 @@ from http import HTTPStatus
 from typing import Any
 
 from mockserver.answers.context import AnswerContext
+from mockserver.foundation.jsonbytes import dumps_json
 from mockserver.generation import RequestContext, ResponseGenerator
 from mockserver.http.answer import MOCK_ERROR_HEADER, Answer
-from mockserver.http.encoding import body_format, dumps_json
+from mockserver.http.encoding import body_format
 from mockserver.http.negotiation import (
     NegotiationError,
     Preferences,

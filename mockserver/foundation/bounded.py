@@ -8,13 +8,12 @@ entries go first when either bound is passed (the newest one always stays).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-import orjson
+from mockserver.foundation.jsonbytes import dumps_json
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -96,7 +95,4 @@ class BoundedCache(Generic[K, V]):
 
 def json_size(value: Any) -> int:
     """The length of `value` as compact JSON: what its memory grows with, measured at C speed."""
-    try:
-        return len(orjson.dumps(value))
-    except TypeError:  # integers beyond 64 bits, keys that are not strings: the standard library's text
-        return len(json.dumps(value, separators=(",", ":"), default=str))
+    return len(dumps_json(value))

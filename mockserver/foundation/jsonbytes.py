@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -16,3 +17,13 @@ def json_bytes(value: Any) -> bytes:
     dataset records); the copy costs nothing measurable next to the encoding itself.
     """
     return bytes(memoryview(orjson.dumps(value)))
+
+
+def dumps_json(value: Any) -> bytes:
+    """`value` as compact JSON: `json_bytes`, or the standard library's text for what orjson refuses but a
+    request can put in an echoed value (integers beyond 64 bits, lone surrogates such as `"\\ud800"` in a
+    JSON body), written as valid JSON."""
+    try:
+        return json_bytes(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), default=str).encode()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import json
 from functools import lru_cache
 from typing import Any, Literal
 
-from mockserver.foundation.jsonbytes import json_bytes
+from mockserver.foundation.jsonbytes import dumps_json
 from mockserver.http.negotiation import is_json
 from mockserver.http.xml import XmlCodec, is_xml
 
@@ -25,15 +24,6 @@ def body_format(media_type: str) -> BodyFormat:
     if is_xml(media_type):
         return "xml"
     return "text" if media_type.strip().lower().startswith("text/") else "binary"
-
-
-def dumps_json(value: Any) -> bytes:
-    try:
-        return json_bytes(value)
-    except TypeError:
-        # What orjson refuses but a request can put in an echoed value: integers beyond 64 bits, lone
-        # surrogates (`"\ud800"` in a JSON body). The standard library writes both as valid JSON.
-        return json.dumps(value, separators=(",", ":"), default=str).encode()
 
 
 def encode_body(body: Any, media_type: str | None) -> bytes:

@@ -14,8 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
+from mockserver.foundation.jsonbytes import dumps_json
 from mockserver.spec.pointers import MISSING, fragment_pointer, resolve, split_pointer
 
 _REFERENCE = re.compile(rb'"\$(ref|dynamicRef|recursiveRef)":"((?:[^"\\]|\\.)*)"')
@@ -45,11 +44,7 @@ def schema_parts(document: dict[str, Any], roots: Iterable[str]) -> dict[str, An
 def _references(node: Any) -> Iterator[str]:
     """The references in `node`, read from its JSON text (an order of magnitude quicker than walking it
     in Python; a "$ref" string inside example data is read too, and at worst keeps a few more parts)."""
-    try:
-        text = orjson.dumps(node)
-    except TypeError:  # integers beyond 64 bits, say: the standard library writes them
-        text = json.dumps(node, separators=(",", ":"), ensure_ascii=False).encode()
-    for match in _REFERENCE.finditer(text):
+    for match in _REFERENCE.finditer(dumps_json(node)):
         keyword, value = match.groups()
         yield json.loads(b'"' + value + b'"') if keyword == b"ref" else ""  # dynamic ones: the whole document
 

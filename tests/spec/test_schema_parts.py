@@ -79,3 +79,14 @@ def test_a_spec_validates_schemas_outside_the_parts_against_the_whole_document(t
     assert not pet.is_valid({"id": 1, "owner": {"name": "Rexford"}})
     unused = spec.validator("/components/schemas/Unused")  # reached by no operation
     assert unused.is_valid("text") and not unused.is_valid(5)
+
+
+def test_what_orjson_cannot_write_is_read_too() -> None:
+    """A lone surrogate in a description, an integer beyond 64 bits in an example: JSON all the same."""
+    document = {"components": {"schemas": {
+        "A": {"description": "\ud800", "example": 2**70,
+              "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+        "B": {"type": "string"}, "C": {"type": "integer"}}}}
+    parts = schema_parts(document, ["/components/schemas/A"])
+    assert parts is not None
+    assert set(parts["components"]["schemas"]) == {"A", "B"}
