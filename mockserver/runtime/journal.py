@@ -1,10 +1,12 @@
 """What observers see of each request and the journal keeps: one Exchange per request, the newest kept.
 
 The journal is bounded whatever clients send: by entries, by a prefix of each request body, and by a
-budget of bytes (request bodies and headers, and the answer bodies the exchanges hold), the oldest
-entries going first. Each exchange belongs to the session its `X-Mock-Session` header names (else the
-default one), and the journal is read and cleared per session too. This is the in-process journal; a
-shared state keeps its own (`mockserver.runtime.backends`).
+budget of bytes (request bodies and headers), the oldest entries going first. It keeps what was answered
+(status, source, media type, headers) but not the answer's body: no reader of the journal shows it, and
+a large spec's answers would fill the budget (observers see the whole answer as it is sent). Each
+exchange belongs to the session its `X-Mock-Session` header names (else the default one), and the
+journal is read and cleared per session too. This is the in-process journal; a shared state keeps its
+own (`mockserver.runtime.backends`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from mockserver.http.answer import Answer
-from mockserver.http.encoding import encode_body
 from mockserver.resources.store import DEFAULT_SESSION
 
 SESSION_HEADER_NAME = b"x-mock-session"  # as ASGI servers give header names: lower case
@@ -136,8 +137,7 @@ class Journal:
         self._lock = threading.Lock()
 
     def record(self, exchange: Exchange) -> None:
-        if len(exchange.body) > self.body_limit:
-            exchange = replace(exchange, body=exchange.body[: self.body_limit], body_size=len(exchange.body))
+        exchange = self._kept(exchange)
         size = entry_bytes(exchange)
         with self._lock:
             self._entries.append((exchange, size))
@@ -146,6 +146,19 @@ class Journal:
             while len(entries) > self.capacity or (self.bytes > self.max_bytes and len(entries) > 1):
                 _, dropped = entries.popleft()
                 self.bytes -= dropped
+
+    def _kept(self, exchange: Exchange) -> Exchange:
+        """What the journal keeps of `exchange`: its answer without the body, the request body's start."""
+        answer = exchange.answer
+        if answer.body is not None:
+            answer = Answer(answer.status, None, answer.media_type, answer.source, answer.headers,
+                            answer.delay_ms, answer.response_key, answer.fault)
+        body, size = exchange.body, None
+        if len(body) > self.body_limit:
+            body, size = body[: self.body_limit], len(body)
+        return Exchange(exchange.method, exchange.path, exchange.query, exchange.header_block, body,
+                        exchange.operation, exchange.operation_id, answer, exchange.duration_ms,
+                        exchange.time, size)
 
     def clear(self, session: str | None = None) -> None:
         """Forget every entry, or those of one session."""
@@ -173,17 +186,5 @@ class Journal:
 
 
 def entry_bytes(exchange: Exchange) -> int:
-    """About what keeping `exchange` costs: its request body and headers, and its answer's body."""
-    return ENTRY_OVERHEAD + len(exchange.body) + len(exchange.header_block) + answer_bytes(exchange.answer)
-
-
-_TEXT = (bytes, str)
-
-
-def answer_bytes(answer: Answer) -> int:
-    body = answer.body
-    if body is None:
-        return 0
-    if isinstance(body, _TEXT):  # (a tuple: `bytes | str` would be built on every call)
-        return len(body)
-    return len(encode_body(body, answer.media_type))
+    """About what keeping `exchange` costs: its request body and headers."""
+    return ENTRY_OVERHEAD + len(exchange.body) + len(exchange.header_block)
