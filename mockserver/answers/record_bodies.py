@@ -27,7 +27,14 @@ from mockserver.resources.records import (
     TOTAL_FIELDS,
     Window,
 )
-from mockserver.resources.schemas import ObjectView, array_items, normalized, object_view, types_of
+from mockserver.resources.schemas import (
+    ObjectView,
+    array_items,
+    normalized,
+    object_view,
+    types_of,
+    view_target,
+)
 from mockserver.spec.model import Spec
 
 logger = logging.getLogger("mockserver")
@@ -52,8 +59,12 @@ class RecordBodies:
             BoundedCache(SHOWN_RECORDS, SHOWN_BYTES)
 
     def view(self, pointer: str) -> ObjectView | None:
+        """The view of the schema at `pointer`: one per schema that many `$ref`s reach (a large spec reaches
+        each of its schemas from hundreds of places)."""
         if pointer not in self._views:
-            self._views[pointer] = object_view(self.spec.document, pointer)
+            target = view_target(self.spec.document, pointer)
+            shared = target != pointer
+            self._views[pointer] = self.view(target) if shared else object_view(self.spec.document, pointer)
         return self._views[pointer]
 
     def shaped(self, record: dict[str, Any], pointer: str, key: Callable[[], str]) -> dict[str, Any] | None:

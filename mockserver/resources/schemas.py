@@ -98,6 +98,25 @@ def object_view(document: Any, pointer: str) -> ObjectView | None:
     return view if view.properties else None
 
 
+_VIEWED = ("properties", "required", "additionalProperties", "unevaluatedProperties", "patternProperties",
+           "allOf")  # what `object_view` reads of a schema besides its `$ref`
+
+
+def view_target(document: Any, pointer: str) -> str:
+    """Where the schema at `pointer` has the same `object_view`: the end of its chain of `$ref`s that say
+    nothing else a view reads (`pointer` itself when it says more, or is no reference)."""
+    node = at_pointer_or_empty(document, pointer)
+    for _ in range(MAX_DEPTH):
+        if not isinstance(node, dict) or any(key in node for key in _VIEWED):
+            break
+        reference = node.get("$ref")
+        if not isinstance(reference, str) or not reference.startswith("#"):
+            break
+        pointer = unquote(reference[1:])
+        node = at_pointer_or_empty(document, pointer)
+    return pointer
+
+
 def at_pointer_or_empty(document: Any, pointer: str) -> Any:
     try:
         return at_pointer(document, pointer)
