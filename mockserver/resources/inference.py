@@ -136,18 +136,19 @@ def infer_resources(spec: Spec, settings: Sequence[ResourceSetting] = (), config
     inference = Inference()
     by_collection = _settings(settings, routes, config_file or "mockserver.yaml", inference.problems)
     claimed: set[str] = set()
+    items = _item_routes(routes)
     for collection in _candidates(routes, by_collection):
         setting = by_collection.get(collection)
         if setting is not None and not setting.stateful:
             inference.notes.append(f"not stateful: {collection} (the config file says so)")
             continue
-        found = _infer(spec, routes, collection, setting, initial_records, inference)
+        found = _infer(spec, routes, items, collection, setting, initial_records, inference)
         if found is not None and not claimed & {op.key for op in found.operations.values()}:
             claimed.update(op.key for op in found.operations.values())
             inference.resources.append(found)
-    items = {resource.item: resource for resource in inference.resources if resource.item is not None}
+    by_item = {resource.item: resource for resource in inference.resources if resource.item is not None}
     for resource in inference.resources:  # `/users/{userId}/repos` belongs to the user `/users/{userId}`
-        resource.parent = items.get(resource.collection.rstrip("/").rpartition("/")[0])
+        resource.parent = by_item.get(resource.collection.rstrip("/").rpartition("/")[0])
     return inference
 
 
@@ -182,11 +183,11 @@ def _candidates(routes: dict[str, dict[str, Operation]], settings: dict[str, Res
     return list(paths)
 
 
-def _infer(spec: Spec, routes: dict[str, dict[str, Operation]], collection: str,
+def _infer(spec: Spec, routes: dict[str, dict[str, Operation]], items: dict[str, str], collection: str,
            setting: ResourceSetting | None, initial_records: int, inference: Inference) -> Resource | None:
     document = spec.document
     methods = routes.get(collection, {})
-    item = setting.item if setting is not None and setting.item else _item_route(routes, collection)
+    item = setting.item if setting is not None and setting.item else items.get(collection.rstrip("/"))
     item_methods = routes.get(item, {}) if item is not None else {}
     id_param = _last_parameter(item)
     list_field = setting.list_field if setting is not None else None
@@ -256,12 +257,15 @@ def _parent_fields(view: ObjectView, parent_params: tuple[str, ...], id_field: s
     return found
 
 
-def _item_route(routes: dict[str, dict[str, Operation]], collection: str) -> str | None:
+def _item_routes(routes: dict[str, dict[str, Operation]]) -> dict[str, str]:
+    """The item path of each collection path (without its trailing slash): the first path, in the spec's
+    order, that adds one parameter segment to it."""
+    found: dict[str, str] = {}
     for path in routes:
         parent, _, last = path.rpartition("/")
-        if parent == collection.rstrip("/") and _PARAMETER_SEGMENT.match(last):
-            return path
-    return None
+        if _PARAMETER_SEGMENT.match(last):
+            found.setdefault(parent, path)
+    return found
 
 
 def _last_parameter(path: str | None) -> str | None:
