@@ -97,16 +97,8 @@ def response_key_for(operation: Operation, code: int) -> str | None:
 
 
 def default_response_key(operation: Operation) -> str | None:
-    """What a valid request gets when nothing is forced: the lowest 2xx, else `2XX`, else `default`."""
-    keys = list(operation.responses)
-    successes = sorted(key for key in keys if key.isdigit() and key.startswith("2"))
-    if successes:
-        return successes[0]
-    for key in ("2XX", "2xx", "default"):
-        if key in operation.responses:
-            return key
-    numeric = sorted(key for key in keys if key.isdigit())
-    return numeric[0] if numeric else (keys[0] if keys else None)
+    """What a valid request gets when nothing is forced (see `Operation.default_response_key`)."""
+    return operation.default_response_key
 
 
 def status_code_for(key: str, forced: int | None = None) -> int:

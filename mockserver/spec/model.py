@@ -108,6 +108,20 @@ class Operation:
         """The path template clients request: `path` without its `#fragment` (`/files#add` -> `/files`)."""
         return self.path.split("#", 1)[0]
 
+    @cached_property
+    def default_response_key(self) -> str | None:
+        """What a valid request gets when nothing is forced: the lowest 2xx, else `2XX`, else `default`,
+        else the lowest documented status, else the first key (None: no response documented)."""
+        keys = list(self.responses)
+        successes = sorted(key for key in keys if key.isdigit() and key.startswith("2"))
+        if successes:
+            return successes[0]
+        for key in ("2XX", "2xx", "default"):
+            if key in self.responses:
+                return key
+        numeric = sorted(key for key in keys if key.isdigit())
+        return numeric[0] if numeric else (keys[0] if keys else None)
+
     @property
     def url_path(self) -> str:
         """The path template under the operation's base path: what a client puts in the URL."""
