@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 ALWAYS_IGNORED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "prefer"})
 _PREFER_SEED = re.compile(r"(?:^|[,;\s])seed\s*=\s*\"?(-?\d+)\"?", re.IGNORECASE)
 
@@ -30,9 +32,18 @@ def entity_seed(world: int, identity: int, record_id: Any) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+# orjson writes dates and dataclasses its own way: they go to `default` (str), as with the standard library.
+_KEY_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def request_key(*parts: Any) -> str:
-    """A canonical text of the parts (mappings with sorted keys), usable as a cache key and a seed source."""
-    return json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    """A canonical text of the parts (mappings with sorted keys), usable as a cache key and a seed source.
+    orjson writes it (it runs per request); what orjson refuses (keys that are not strings, integers past
+    64 bits, lone surrogates) the standard library writes."""
+    try:
+        return orjson.dumps(parts, default=str, option=_KEY_OPTIONS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
 def behaviour_headers(headers: Mapping[str, str], ignored: Iterable[str] = ()) -> dict[str, str]:

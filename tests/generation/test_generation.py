@@ -21,6 +21,7 @@ import pytest
 from mockserver.generation import RequestContext, ResponseGenerator
 from mockserver.generation import generator as generator_module
 from mockserver.generation.cache import freeze
+from mockserver.generation.keys import request_key
 from mockserver.generation.plans import PlanCompiler
 from mockserver.generation.rules import RuleSet
 from mockserver.generation.strategies import HypothesisDraws
@@ -709,3 +710,15 @@ def test_a_frozen_body_is_plain_json_whatever_writes_it() -> None:
         with pytest.raises(ValueError):
             freeze(bad)
     assert json.loads(freeze({"big": 2**70})) == {"big": 2**70}  # beyond orjson: the standard library's text
+
+
+@pytest.mark.parametrize("parts", [
+    ("response", 0, "GET", "/pets/{id}", 200, "application/json", {"id": 7},
+     {"limit": 50, "q": "é\u0001\"\\"}, {}),
+    ({"b": [1, (2, 3)], "a": {"z": None, "y": True}}, 0.25, -3),
+    (date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), uuid.UUID(int=5)),
+    ({1: "a", 3: "b"}, 2**70, "\ud800"),  # what orjson refuses: the standard library writes them
+])
+def test_request_keys_are_the_canonical_json_text_bodies_were_always_seeded_with(parts: tuple[Any, ...]):
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    assert request_key(*parts) == canonical
