@@ -722,3 +722,23 @@ def test_a_frozen_body_is_plain_json_whatever_writes_it() -> None:
 def test_request_keys_are_the_canonical_json_text_bodies_were_always_seeded_with(parts: tuple[Any, ...]):
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     assert request_key(*parts) == canonical
+
+
+def test_strings_hypothesis_draws_need_no_scan_of_every_unicode_character(tmp_path: Path) -> None:
+    """Naming a codec for the alphabet made hypothesis try all 1.1 million characters with it on the
+    process's first such string (1.6 s, most of one operation's first answer on GitHub's spec)."""
+    script = textwrap.dedent("""
+        import jsonschema_rs
+        from hypothesis.internal import charmap
+        from mockserver.generation.realism import Realism
+        from mockserver.generation.strategies import HypothesisDraws
+        schema = {"type": "string", "minLength": 3, "not": {"const": "abc"}}
+        node = jsonschema_rs.canonicalize(schema, draft=jsonschema_rs.Draft202012)
+        print([HypothesisDraws(node, Realism()).draw(node, seed) for seed in range(3)])
+        print(charmap.intervals_from_codec.cache_info().currsize)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                            check=True, timeout=120)
+    drawn, scanned = result.stdout.splitlines()
+    assert drawn == repr([")%5aV", "Ah8_\\J3", "7;:Eu"])  # printable ASCII, as drawn with the codec named
+    assert scanned == "0"
