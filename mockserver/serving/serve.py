@@ -18,6 +18,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from mockserver.consumers.recorder import ConsumerRecorder
+from mockserver.foundation.documents import cache_folder
 from mockserver.runtime.app import MockApp
 from mockserver.runtime.backends import (
     STATE_VARIABLE,
@@ -36,6 +37,8 @@ from mockserver.serving.stack import Stack, build_mock, build_stack
 from mockserver.serving.warmup import WarmUp, settle_heap
 from mockserver.serving.workers import OPTIONS_VARIABLE, WORKERS_FACTORY
 
+HYPOTHESIS_STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"  # hypothesis' own
+
 
 def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, workers: int = 1) -> int:
     """Listen, build, print the banner, serve until interrupted. Raises StartupError when the address
@@ -49,6 +52,7 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
     """
     _refuse_impossible(options, watch, workers)
     options = _checked_state(options)
+    _hypothesis_files_in_the_cache()
     with contextlib.ExitStack() as cleanup:
         sock = bind_listening(host, port)
         cleanup.callback(sock.close)
@@ -74,6 +78,16 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             cleanup.callback(validation.stop)
         _run(stack, options, sock, workers, watch)
     return 0
+
+
+def _hypothesis_files_in_the_cache() -> None:
+    """hypothesis keeps what it works out once per machine (its Unicode tables) under `.hypothesis/` in
+    the current directory, as a test run would: a served mock keeps it in mockserver's cache folder
+    instead, and leaves the folder it runs in as it found it (unless HYPOTHESIS_STORAGE_DIRECTORY says
+    where; worker processes inherit it)."""
+    folder = cache_folder()
+    if folder is not None and not os.environ.get(HYPOTHESIS_STORAGE_VARIABLE):
+        os.environ[HYPOTHESIS_STORAGE_VARIABLE] = str(folder / "hypothesis")
 
 
 def _refuse_impossible(options: ServeOptions, watch: bool, workers: int) -> None:

@@ -3,6 +3,7 @@ server answers while it runs, and a failing warm-up never stops the server."""
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +98,34 @@ def test_the_warm_up_waits_while_requests_come(monkeypatch: pytest.MonkeyPatch) 
     assert warm.done.wait(10)
     assert len(steps) == 3
     assert steps[0] - answered >= 0.3 * 0.9
+
+
+def test_serve_leaves_the_folder_it_runs_in_as_it_found_it(tmp_path: Path) -> None:
+    """hypothesis keeps its Unicode tables under `.hypothesis/` in the current folder, as for a test run;
+    a served mock keeps them in mockserver's cache folder."""
+    spec = tmp_path / "words.yaml"
+    spec.write_text(textwrap.dedent("""
+        openapi: 3.1.0
+        info: {title: Words, version: "1"}
+        paths:
+          /words:
+            get:
+              responses:
+                "200":
+                  description: names starting with q (hypothesis draws them)
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        patternProperties: {"^q": {type: string}}
+                        additionalProperties: false
+                        minProperties: 1
+    """))
+    project, cache = tmp_path / "project", tmp_path / "cache"
+    project.mkdir()
+    environment = {"MOCKSERVER_CACHE_DIR": str(cache), "HYPOTHESIS_STORAGE_DIRECTORY": ""}
+    with ServeProcess(str(spec), cwd=project, env=environment) as server:
+        words = httpx.get(server.origin + "/words")
+    assert words.status_code == 200 and words.json() and all(name.startswith("q") for name in words.json())
+    assert list(project.iterdir()) == []
+    assert (cache / "hypothesis" / "unicode_data").is_dir()
