@@ -135,6 +135,7 @@ class Journal:
         self.bytes = 0  # what the kept entries take, as `entry_bytes` counts
         self._entries: deque[tuple[Exchange, int]] = deque()
         self._lock = threading.Lock()
+        self._last_kept: tuple[Answer, Answer] | None = None  # an answer, and what is kept of it
 
     def record(self, exchange: Exchange) -> None:
         exchange = self._kept(exchange)
@@ -151,8 +152,13 @@ class Journal:
         """What the journal keeps of `exchange`: its answer without the body, the request body's start."""
         answer = exchange.answer
         if answer.body is not None:
-            answer = Answer(answer.status, None, answer.media_type, answer.source, answer.headers,
-                            answer.delay_ms, answer.response_key, answer.fault)
+            last = self._last_kept  # a remembered answer is sent again and again: kept the same way
+            if last is not None and last[0] is answer:
+                answer = last[1]
+            else:
+                kept = Answer(answer.status, None, answer.media_type, answer.source, answer.headers,
+                              answer.delay_ms, answer.response_key, answer.fault)
+                self._last_kept, answer = (answer, kept), kept
         body, size = exchange.body, None
         if len(body) > self.body_limit:
             body, size = body[: self.body_limit], len(body)
