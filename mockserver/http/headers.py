@@ -27,22 +27,33 @@ class RequestHeaders(Headers):
         self._first = first
 
     def __getitem__(self, key: str) -> str:
-        try:
-            return self._first[key.lower().encode("latin-1")].decode("latin-1")
-        except (KeyError, UnicodeEncodeError):
-            raise KeyError(key) from None
+        value = self._first.get(_raw_name(key))
+        if value is None:
+            raise KeyError(key)
+        return value.decode("latin-1")
 
     def get(self, key: str, default: Any = None) -> Any:
-        try:
-            value = self._first.get(key.lower().encode("latin-1"))
-        except UnicodeEncodeError:  # a name no request can carry
-            return default
+        value = self._first.get(_raw_name(key))
         return default if value is None else value.decode("latin-1")
 
     def __contains__(self, key: Any) -> bool:
-        if not isinstance(key, str):
-            return False
+        return isinstance(key, str) and _raw_name(key) in self._first
+
+
+_RAW_NAMES: dict[str, bytes] = {}  # the names the app asks for, a dozen, as the dict's keys
+_MAX_RAW_NAMES = 256
+_NO_NAME = b"\n"  # what no header name can be: the key of a name no request can carry
+
+
+def _raw_name(name: str) -> bytes:
+    """A header name as the lookup dict holds it: lower case, latin-1 bytes (remembered for the names
+    asked for, which are few)."""
+    raw = _RAW_NAMES.get(name)
+    if raw is None:
         try:
-            return key.lower().encode("latin-1") in self._first
+            raw = name.lower().encode("latin-1")
         except UnicodeEncodeError:
-            return False
+            raw = _NO_NAME
+        if len(_RAW_NAMES) < _MAX_RAW_NAMES:
+            _RAW_NAMES[name] = raw
+    return raw
