@@ -47,6 +47,9 @@ _ANNOTATIONS = frozenset(
     }
 )
 _DROPPED = frozenset({"$defs", "definitions", "$id", "$schema", "$anchor", "$dynamicAnchor", "$vocabulary"})
+# Annotations no reader of a shaped schema looks at (canonicalization and validation ignore them, realism
+# reads them as it walks): left out, they no longer make up half of a large spec's shaped JSON.
+_UNREAD = frozenset({"title", "description", "example", "examples", "$comment", "externalDocs"})
 # Subschemas whose values appear in the generated value as they are: realism may narrow them.
 _POSITIVE_SUBSCHEMAS = (
     "items",
@@ -237,6 +240,8 @@ class SchemaShaper:
             self._realistic(out, frame)
             self._inherited_discriminator(out, node, frame)
             _own_discriminator(out, node)
+        for keyword in _UNREAD.intersection(out):
+            del out[keyword]
         return out
 
     def _properties(self, properties: dict[str, Any], frame: _Frame, required: list[Any]) -> dict[str, Any]:

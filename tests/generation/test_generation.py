@@ -23,7 +23,9 @@ from mockserver.generation import generator as generator_module
 from mockserver.generation.cache import freeze
 from mockserver.generation.keys import request_key
 from mockserver.generation.plans import PlanCompiler
+from mockserver.generation.realism import Realism
 from mockserver.generation.rules import RuleSet
+from mockserver.generation.shaping import shape
 from mockserver.generation.strategies import HypothesisDraws
 from mockserver.spec import Spec, load_spec
 
@@ -742,3 +744,23 @@ def test_strings_hypothesis_draws_need_no_scan_of_every_unicode_character(tmp_pa
     drawn, scanned = result.stdout.splitlines()
     assert drawn == repr([")%5aV", "Ah8_\\J3", "7;:Eu"])  # printable ASCII, as drawn with the codec named
     assert scanned == "0"
+
+
+def test_a_shaped_schema_leaves_out_the_annotations_nothing_reads_after_shaping() -> None:
+    """Descriptions were half of a large spec's shaped JSON, converted and checked by jsonschema-rs for
+    every schema compiled; realism reads them while it shapes, and nothing reads them afterwards."""
+    document = {"components": {"schemas": {"Pet": {
+        "type": "object", "title": "Pet", "description": "A pet of the store", "$comment": "internal",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The pet's id", "example": "x"},
+            "contact": {"type": "string", "description": "The owner's email address", "examples": ["a@b.c"]},
+            "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}},
+        },
+    }, "Tag": {"type": "object", "description": "A tag", "externalDocs": {"url": "https://example.com"},
+               "properties": {"name": {"type": "string", "title": "Name"}}}}}}
+    for realism in (Realism(), None):
+        text = json.dumps(shape(document, "/components/schemas/Pet", realism).schema)
+        assert not re.search(r'"(title|description|example|examples|\$comment|externalDocs)":', text)
+    realistic = shape(document, "/components/schemas/Pet", Realism()).schema
+    assert realistic["properties"]["contact"]["format"].startswith("x-mock:")  # chosen from the annotations
