@@ -24,16 +24,19 @@ only fault is inside an empty object or array, which sends nothing (see `_array_
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
 from helpers import TESTS
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis.errors import Unsatisfiable
+from pydantic import TypeAdapter, ValidationError
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -408,6 +411,7 @@ def _fuzz(name: str, method: str, path: str, mode: GenerationMode, headers: dict
               phases=[Phase.explicit, Phase.generate])
     def conforms(case: Any) -> None:
         assume(not _array_header_sent_empty(case) and not _json_body_valid_as_read(case))
+        assume(not _valid_as_fastapi_reads(case))
         assume(not _xml_body_valid_as_read(case))
         assume(not _credential_mutated(case, headers) and not _form_fault_not_sent(case, headers))
         case.call_and_validate(headers=headers, excluded_checks=_excluded_checks(case))
@@ -510,6 +514,98 @@ def _json_body_valid_as_read(case: Any) -> bool:
         return bool(body.is_valid(_integral_floats_as_integers(case.body)))
     except ValueError:  # not a JSON value (raw bytes sent as the body)
         return False
+
+
+def _valid_as_fastapi_reads(case: Any) -> bool:
+    """Whether a negative case of a FastAPI operation is valid as FastAPI reads it.
+
+    FastAPI reads parameters and JSON bodies with pydantic's lax mode: the text `0.0` is the integer 0, `0`
+    and `1` (and `"yes"`, `"off"`, ...) are booleans (pydantic's conversion table). The mock reads a FastAPI
+    operation (one documenting `HTTPValidationError`) the same way, as the real server does, so
+    schemathesis' `skip=0.0` for an integer, or `{"is_active": 0}` for a boolean, is valid as sent. The
+    scalars of the case's negative parts are read here by pydantic itself (parameters as the text they are
+    sent as), by the type their schema names, and judged by schemathesis' own validators.
+    """
+    meta = case.meta
+    document = case.operation.schema.raw_schema
+    responses = case.operation.definition.raw.get("responses") or {}
+    errors = [_local_target(responses[key], document) for key in ("422", "4XX", "default")
+              if key in responses]
+    if meta is None or "HTTPValidationError" not in json.dumps(errors):
+        return False
+    sent = {ParameterLocation.QUERY: (case.operation.query, case.query),
+            ParameterLocation.PATH: (case.operation.path_parameters, case.path_parameters),
+            ParameterLocation.HEADER: (case.operation.headers, case.headers)}
+    for location, info in meta.components.items():
+        if not info.mode.is_negative:
+            continue
+        if location == ParameterLocation.BODY:
+            body = case.operation.get_body_for_media_type(case.media_type) if case.media_type else None
+            content = (case.operation.definition.raw.get("requestBody") or {}).get("content") or {}
+            schema = (content.get(case.media_type) or {}).get("schema")
+            if body is None or "json" not in case.media_type or isinstance(case.body, bytes | str):
+                return False  # raw bytes or text sent as the body: no JSON value to read
+            if not body.is_valid(_pydantic_reads(case.body, schema, document, as_text=False)):
+                return False
+        elif location in sent:
+            parameters, values = sent[location]
+            for parameter in parameters:
+                if parameter.name not in (values or {}):
+                    if parameter.is_required:
+                        return False
+                    continue
+                value = values[parameter.name]
+                if location == ParameterLocation.PATH and isinstance(value, str):
+                    value = unquote(value)  # schemathesis holds path parameters percent-encoded
+                value = _pydantic_reads(value, parameter.definition.get("schema"), document, as_text=True)
+                if not parameter.is_valid(value):
+                    return False
+        else:
+            return False
+    return True
+
+
+_LAX_TYPES = {"boolean": bool, "integer": int, "number": float}
+
+
+def _pydantic_reads(value: Any, schema: Any, document: dict[str, Any], *, as_text: bool) -> Any:
+    """`value` as pydantic's lax mode reads it for `schema` (its scalars by the types the schema names;
+    parameters as the text they travel as)."""
+
+    schema = _local_target(schema, document)
+    if not isinstance(schema, dict):
+        return value
+    alternatives = schema.get("anyOf") or schema.get("oneOf") or []
+    branches = [_local_target(branch, document) for branch in alternatives]
+    kinds = [schema.get("type"), *(branch.get("type") for branch in branches if isinstance(branch, dict))]
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        return {name: _pydantic_reads(item, properties.get(name), document, as_text=as_text)
+                for name, item in value.items()}
+    if isinstance(value, list):
+        return [_pydantic_reads(item, schema.get("items"), document, as_text=as_text) for item in value]
+    if as_text and value is not None:
+        value = json.dumps(value) if isinstance(value, bool) else str(value)
+    for kind in kinds:
+        if kind in _LAX_TYPES:
+            try:
+                return TypeAdapter(_LAX_TYPES[kind]).validate_python(value)
+            except ValidationError:
+                continue
+    return value
+
+
+def _local_target(schema: Any, document: dict[str, Any]) -> Any:
+    """`schema` with its local `$ref`s followed."""
+    for _ in range(16):
+        reference = schema.get("$ref") if isinstance(schema, dict) else None
+        if not isinstance(reference, str) or not reference.startswith("#/"):
+            return schema
+        schema = document
+        for token in reference[2:].split("/"):
+            token = token.replace("~1", "/").replace("~0", "~")
+            schema = schema.get(token) if isinstance(schema, dict) else None
+    return schema
 
 
 def _xml_body_valid_as_read(case: Any) -> bool:
