@@ -21,9 +21,9 @@ _PREFER_SEED = re.compile(r"(?:^|[,;\s])seed\s*=\s*\"?(-?\d+)\"?", re.IGNORECASE
 
 
 def stable_hash(*parts: Any) -> int:
-    """A 64-bit integer from JSON-able parts, the same in every process (unlike `hash()`)."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    """A 64-bit integer from JSON-able parts (their `request_key`), the same in every process (unlike
+    `hash()`)."""
+    return int.from_bytes(hashlib.sha256(request_key(*parts).encode()).digest()[:8], "big")
 
 
 def entity_seed(world: int, identity: int, record_id: Any) -> int:
@@ -34,16 +34,21 @@ def entity_seed(world: int, identity: int, record_id: Any) -> int:
 
 # orjson writes dates and dataclasses its own way: they go to `default` (str), as with the standard library.
 _KEY_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# Where orjson's text may differ from the standard library's: floats under 1e-4 (`0.00001`, `2.5e-7`
+# against `1e-05`, `2.5e-07`). Also found inside some strings: those take the slower way, to the same text.
+_SMALL_FLOAT = re.compile(rb"[:,\[]-?(?:0\.0000|[0-9][0-9.]*e-)")
 
 
 def request_key(*parts: Any) -> str:
-    """A canonical text of the parts (mappings with sorted keys), usable as a cache key and a seed source.
-    orjson writes it (it runs per request); what orjson refuses (keys that are not strings, integers past
-    64 bits, lone surrogates) the standard library writes."""
+    """A canonical text of the parts (mappings with sorted keys), usable as a cache key and a seed source:
+    the standard library's, written by orjson where that gives the same text (it runs per request)."""
     try:
-        return orjson.dumps(parts, default=str, option=_KEY_OPTIONS).decode()
-    except (TypeError, orjson.JSONEncodeError):
+        text = orjson.dumps(parts, default=str, option=_KEY_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):  # keys that are not strings, integers past 64 bits, ...
+        text = None
+    if text is None or _SMALL_FLOAT.search(text):
         return json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return text.decode()
 
 
 def behaviour_headers(headers: Mapping[str, str], ignored: Iterable[str] = ()) -> dict[str, str]:

@@ -717,7 +717,8 @@ def test_a_frozen_body_is_plain_json_whatever_writes_it() -> None:
 @pytest.mark.parametrize("parts", [
     ("response", 0, "GET", "/pets/{id}", 200, "application/json", {"id": 7},
      {"limit": 50, "q": "é\u0001\"\\"}, {}),
-    ({"b": [1, (2, 3)], "a": {"z": None, "y": True}}, 0.25, -3),
+    ({"b": [1, (2, 3)], "a": {"z": None, "y": True}}, 0.25, -3, 1e16, 123456789.125),
+    ({"amount": 0.00001, "rate": [2.5e-7, -3e-5]}, 1e-4, "a string: 0.00001e-3"),  # small floats
     (date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), uuid.UUID(int=5)),
     ({1: "a", 3: "b"}, 2**70, "\ud800"),  # what orjson refuses: the standard library writes them
 ])
