@@ -54,6 +54,7 @@ from mockserver.http.xml import XmlCodec, is_xml
 from mockserver.serving.options import ServeOptions
 from mockserver.serving.stack import build_mock
 from mockserver.spec import load_spec
+from mockserver.spec.pointers import fragment_pointer, resolve
 
 CORPUS = TESTS / "corpus"
 ENTRIES = {
@@ -602,10 +603,7 @@ def _local_target(schema: Any, document: dict[str, Any]) -> Any:
         reference = schema.get("$ref") if isinstance(schema, dict) else None
         if not isinstance(reference, str) or not reference.startswith("#/"):
             return schema
-        schema = document
-        for token in reference[2:].split("/"):
-            token = token.replace("~1", "/").replace("~0", "~")
-            schema = schema.get(token) if isinstance(schema, dict) else None
+        schema = resolve(document, fragment_pointer(reference[1:]))
     return schema
 
 
