@@ -12,6 +12,19 @@ from pathlib import Path
 
 from mockserver.spec import load_spec
 
+# The child takes the lowest priority a process can take without privileges before it imports anything:
+# importing mockserver and its libraries is a quarter of a second of CPU, which at normal priority a
+# server pinned to one CPU (as a benchmark pins it) shared with its very first answer.
+_CHILD_CODE = """\
+import os
+try:
+    os.nice(19)
+except (AttributeError, OSError):
+    pass
+from mockserver.serving.background import report_validation
+report_validation()
+"""
+
 
 class BackgroundValidation:
     """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
@@ -26,8 +39,7 @@ class BackgroundValidation:
         self._stopped = False
 
     def start(self) -> None:
-        code = "from mockserver.serving.background import report_validation; report_validation()"
-        command = [sys.executable, "-c", code, str(self.spec)]
+        command = [sys.executable, "-c", _CHILD_CODE, str(self.spec)]
         if self.allow_ref_outside:
             command.append("--allow-ref-outside")
         with self._lock:
@@ -65,7 +77,6 @@ class BackgroundValidation:
 def report_validation() -> None:
     """The background validation of `serve`: the spec (argv), minus the warnings printed already (the first
     line of stdin). Ends when stdin does: the server stopped."""
-    _yield_to_everything_else()
     printed = set(json.loads(sys.stdin.readline() or "[]"))
     threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
 
@@ -83,10 +94,3 @@ def _exit_at_end_of_input() -> None:
     sys.stdin.read()  # nothing more comes: this returns when the server closes its end, or exits
     os._exit(0)
 
-
-def _yield_to_everything_else() -> None:
-    """The lowest priority a process can take without privileges: on a busy CPU (a benchmark pins the mock
-    to one) it gets a sliver of the time, so the mock's requests come first."""
-    if hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(19)

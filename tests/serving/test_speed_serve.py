@@ -3,6 +3,7 @@ from a low-priority process that ends with the server and that `--strict` does n
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -71,6 +72,33 @@ def test_the_validation_ends_with_the_server(tmp_path: Path) -> None:
     assert server.process.returncode is not None
     if child is not None:  # still validating when the server stopped (else it had finished already)
         assert _ended(child, seconds=10)
+
+
+def _niceness_once_it_imports_libraries(pid: int, seconds: float) -> int | None:
+    """The niceness of `pid` when it first has a compiled module of site-packages loaded (None: it never
+    did, or ended first)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        if re.search(r"site-packages/\S+\.so", maps):
+            return int(stat.rpartition(")")[2].split()[16])  # field 19 of stat: nice
+        time.sleep(0.002)
+    return None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_the_validation_is_at_the_lowest_priority_before_it_imports_anything(tmp_path: Path) -> None:
+    """Its imports are a quarter of a second of CPU: at normal priority, on a server pinned to one CPU (as a
+    benchmark pins it), they slowed the very first answer of a large spec (synthetic spec, quiet moments:
+    494-521 ms before, 427-469 ms after)."""
+    with ServeProcess(str(VALIDATOR_ONLY), "--fixtures", str(tmp_path)) as server:
+        child = _wait_for_a_child(server.process.pid, seconds=5)
+        assert child is not None
+        assert _niceness_once_it_imports_libraries(child, seconds=10) == 19
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
