@@ -270,18 +270,18 @@ class ResponseGenerator:
 
     def warm_up(self, pointers: Iterable[str]) -> Iterator[None]:
         """Do, one step at a time, the work the first bodies of all schemas share: whether the document has
-        write-only properties, shaping the definitions `pointers` reach (each is shaped once for all
-        schemas), and importing hypothesis. The caller paces the steps (each `next` does one); bodies
-        are the same with or without it."""
+        write-only properties, importing hypothesis, then shaping the definitions `pointers` reach (each is
+        shaped once for all schemas; on a large spec, seconds of steps). The caller paces the steps (each
+        `next` does one); bodies are the same with or without it."""
         with self._lock:
             self._has_write_only()
+        yield
+        import_hypothesis()  # before the shaping: any first answer may need it, and it is one step
         yield
         for pointer in pointers:
             with self._lock, contextlib.suppress(ShapingError):  # told when an answer needs it
                 self._shaper.shape(pointer)
             yield
-        import_hypothesis()
-        yield
 
     # -- compiling -------------------------------------------------------------------------
 

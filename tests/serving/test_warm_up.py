@@ -3,6 +3,9 @@ server answers while it runs, and a failing warm-up never stops the server."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -98,6 +101,31 @@ def test_the_warm_up_waits_while_requests_come(monkeypatch: pytest.MonkeyPatch) 
     assert warm.done.wait(10)
     assert len(steps) == 3
     assert steps[0] - answered >= 0.3 * 0.9
+
+
+def test_the_warm_up_imports_hypothesis_before_it_shapes_each_schema(tmp_path: Path) -> None:
+    """Any first answer may need hypothesis (most of a second to import): the warm-up does that shared step
+    before the per-schema shaping, which on a large spec takes seconds of idle moments."""
+    def operation(number: int) -> dict[str, object]:
+        schema = {"type": "object", "properties": {f"field{number}": {"type": "string"}}}
+        return {"get": {"responses": {"200": {"description": "a thing",
+                                              "content": {"application/json": {"schema": schema}}}}}}
+
+    paths = {f"/things{number}": operation(number) for number in range(40)}
+    spec = tmp_path / "many.json"
+    spec.write_text(json.dumps({"openapi": "3.1.0", "info": {"title": "Many", "version": "1"},
+                                "paths": paths}))
+    script = textwrap.dedent(f"""
+        import sys
+        from mockserver import create_app
+        for step, _ in enumerate(create_app({str(spec)!r}).warm_up(), start=1):
+            if "hypothesis" in sys.modules:
+                print(step)
+                break
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          timeout=120)
+    assert done.stdout.strip() and int(done.stdout) <= 5  # of 40-odd steps
 
 
 def test_serve_leaves_the_folder_it_runs_in_as_it_found_it(tmp_path: Path) -> None:
