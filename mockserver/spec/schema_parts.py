@@ -46,7 +46,12 @@ def _references(node: Any) -> Iterator[str]:
     in Python; a "$ref" string inside example data is read too, and at worst keeps a few more parts)."""
     for match in _REFERENCE.finditer(dumps_json(node)):
         keyword, value = match.groups()
-        yield json.loads(b'"' + value + b'"') if keyword == b"ref" else ""  # dynamic ones: the whole document
+        if keyword != b"ref":
+            yield ""  # dynamic ones: the whole document
+        elif b"\\" in value:
+            yield json.loads(b'"' + value + b'"')
+        else:  # no escape: the JSON text is the string's UTF-8 (orjson writes non-ASCII as is)
+            yield value.decode()
 
 
 def _outermost(pointers: set[str]) -> list[str]:

@@ -90,3 +90,15 @@ def test_what_orjson_cannot_write_is_read_too() -> None:
     parts = schema_parts(document, ["/components/schemas/A"])
     assert parts is not None
     assert set(parts["components"]["schemas"]) == {"A", "B"}
+
+
+def test_references_with_escaped_or_non_ascii_characters_are_followed() -> None:
+    document = {"components": {"schemas": {
+        "Root": {"properties": {"a": {"$ref": "#/components/schemas/Café"},
+                                "b": {"$ref": '#/components/schemas/Say "hi"\\now'}}},
+        "Café": {"type": "string"},
+        'Say "hi"\\now': {"type": "integer"},
+        "Unused": {"type": "null"}}}}
+    parts = schema_parts(document, ["/components/schemas/Root"])
+    assert parts is not None
+    assert set(parts["components"]["schemas"]) == {"Root", "Café", 'Say "hi"\\now'}
