@@ -74,8 +74,12 @@ def test_the_validation_ends_with_the_server(tmp_path: Path) -> None:
         assert _ended(child, seconds=10)
 
 
+# Compiled libraries mockserver imports (and Python's start-up, `.pth` files included, does not).
+_MOCKSERVER_LIBRARIES = re.compile(r"site-packages/(orjson|jsonschema_rs|pydantic_core|yaml)/\S+\.so")
+
+
 def _niceness_once_it_imports_libraries(pid: int, seconds: float) -> int | None:
-    """The niceness of `pid` when it first has a compiled module of site-packages loaded (None: it never
+    """The niceness of `pid` when it first has one of mockserver's compiled libraries loaded (None: it never
     did, or ended first)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -84,7 +88,7 @@ def _niceness_once_it_imports_libraries(pid: int, seconds: float) -> int | None:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except (FileNotFoundError, ProcessLookupError):
             return None
-        if re.search(r"site-packages/\S+\.so", maps):
+        if _MOCKSERVER_LIBRARIES.search(maps):
             return int(stat.rpartition(")")[2].split()[16])  # field 19 of stat: nice
         time.sleep(0.002)
     return None
