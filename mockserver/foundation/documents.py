@@ -189,7 +189,7 @@ def _parse_yaml_cached(content: bytes, text: str, display: str) -> tuple[Any, li
             return found
     parsed = _parse_yaml(text, display)
     if entry is not None:
-        _write_cached(entry, parsed)
+        write_cache(entry, parsed)
     return parsed
 
 
@@ -283,12 +283,20 @@ def cache_folder() -> Path | None:
 def _cache_entry(content: bytes) -> Path | None:
     if len(content) < _CACHE_MIN_BYTES:
         return None
+    return cache_entry("yaml", _CACHE_SALT, content)
+
+
+def cache_entry(kind: str, *parts: bytes) -> Path | None:
+    """Where a value worked out from `parts` (bytes that decide it, versions included) is kept, in the
+    cache folder's `kind` subfolder; None when the cache is off."""
     folder = cache_folder()
     if folder is None:
         return None
-    digest = hashlib.sha256(_CACHE_SALT)
-    digest.update(content)
-    return folder / "yaml" / f"{digest.hexdigest()}.marshal"
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return folder / kind / f"{digest.hexdigest()}.marshal"
 
 
 # What else decides what the bytes parse to: the parser's rules, Python's and PyYAML's versions, libyaml.
@@ -297,21 +305,28 @@ _CACHE_SALT = (f"mockserver yaml {_PARSER_VERSION} {sys.version} {getattr(yaml, 
 
 
 def _read_cached(entry: Path) -> tuple[Any, list[tuple[str, int]]] | None:
+    found = read_cache(entry)
+    if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], list)):
+        return None
+    return found[0], found[1]
+
+
+def read_cache(entry: Path) -> Any:
+    """What `write_cache` kept at `entry`, or None."""
     try:
         found = marshal.loads(entry.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], list)):
-        return None
     with contextlib.suppress(OSError):
         os.utime(entry)  # recently used: kept when the folder is pruned
-    return found[0], found[1]
+    return found
 
 
-def _write_cached(entry: Path, parsed: tuple[Any, list[tuple[str, int]]]) -> None:
-    """Keep `parsed` (silently not, when the folder cannot be written); written whole or not at all."""
+def write_cache(entry: Path, value: Any) -> None:
+    """Keep `value` (built-in types only; silently not, when the folder cannot be written), written whole
+    or not at all; the folder is pruned of its least recently used entries."""
     try:
-        payload = marshal.dumps(parsed)  # keeps aliases: an object met twice is loaded as one object
+        payload = marshal.dumps(value)  # keeps aliases: an object met twice is loaded as one object
         entry.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".writing-")
         try:

@@ -8,8 +8,11 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
+from mockserver.foundation.documents import cache_entry, read_cache, write_cache
 from mockserver.spec import load_spec
 
 # The child takes the lowest priority a process can take without privileges before it imports anything:
@@ -30,9 +33,11 @@ class BackgroundValidation:
     """openapi-spec-validator's findings on the spec, printed as warnings (those not printed already) by a
     low-priority process: seconds of CPU on a large spec, while the mock answers at full speed."""
 
-    def __init__(self, spec: Path, printed: set[str], allow_ref_outside: bool = False) -> None:
+    def __init__(self, spec: Path, printed: set[str], allow_ref_outside: bool = False,
+                 files: Sequence[str] = ()) -> None:
         self.spec = spec
         self.printed = printed
+        self.files = files  # what the spec was loaded from: its findings are kept for these bytes
         self.allow_ref_outside = allow_ref_outside
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -49,7 +54,8 @@ class BackgroundValidation:
                 self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
                 assert self._process.stdin is not None
                 # Its stdin stays open: it closes when this process ends (however), and that one then ends.
-                self._process.stdin.write(json.dumps(sorted(self.printed)).encode() + b"\n")
+                given = {"printed": sorted(self.printed), "files": list(self.files)}
+                self._process.stdin.write(json.dumps(given).encode() + b"\n")
                 self._process.stdin.flush()
             except OSError:
                 return  # only warnings are lost
@@ -76,18 +82,50 @@ class BackgroundValidation:
 
 def report_validation() -> None:
     """The background validation of `serve`: the spec (argv), minus the warnings printed already (the first
-    line of stdin). Ends when stdin does: the server stopped."""
-    printed = set(json.loads(sys.stdin.readline() or "[]"))
+    line of stdin, with the files the spec was loaded from). Ends when stdin does: the server stopped.
+    The findings are kept in the cache folder for the bytes of those files: the next start on the same
+    spec prints them without validating again (seconds of CPU on a large spec)."""
+    given = json.loads(sys.stdin.readline() or "{}")
     threading.Thread(target=_exit_at_end_of_input, name="mockserver-server-gone", daemon=True).start()
-
-    try:
-        spec = load_spec(sys.argv[1], validate=True, strict=False,
-                         allow_ref_outside="--allow-ref-outside" in sys.argv)
-    except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
-        return
-    for warning in map(str, spec.warnings):
+    allow_ref_outside = "--allow-ref-outside" in sys.argv
+    entry = _findings_entry(sys.argv[1], given.get("files", []), allow_ref_outside)
+    warnings = read_cache(entry) if entry is not None else None
+    if not (isinstance(warnings, list) and all(isinstance(warning, str) for warning in warnings)):
+        try:
+            spec = load_spec(sys.argv[1], validate=True, strict=False, allow_ref_outside=allow_ref_outside)
+        except Exception:  # the served spec loaded a moment ago: a problem now is a file being edited
+            return
+        warnings = [str(warning) for warning in spec.warnings]
+        if entry is not None:
+            write_cache(entry, warnings)
+    printed = set(given.get("printed", []))
+    for warning in warnings:
         if warning not in printed:
             print(f"mockserver: warning: {warning}", file=sys.stderr, flush=True)
+
+
+# Bump when what the validation finds changes for the same files (mockserver's own checks).
+_FINDINGS_VERSION = 1
+
+
+def _findings_entry(spec: str, files: list[str], allow_ref_outside: bool) -> Path | None:
+    """Where the findings on these files are kept (None: not kept, when a file cannot be read)."""
+    versions = [f"{name} {_version(name)}" for name in ("mockserver", "openapi-spec-validator")]
+    parts = [f"findings {_FINDINGS_VERSION} {' '.join(versions)} {allow_ref_outside} {spec} {os.getcwd()}"
+             .encode()]
+    try:
+        for name in sorted(files):
+            parts += [name.encode(), Path(name).read_bytes()]
+    except OSError:
+        return None
+    return cache_entry("findings", *parts) if files else None
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 def _exit_at_end_of_input() -> None:

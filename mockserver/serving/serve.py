@@ -73,7 +73,8 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
         if workers == 1:  # each worker process warms its own app (see workers)
             cleanup.callback(WarmUp(stack.live.current, settle=not watch).start().stop)
         if not options.strict:
-            validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside)
+            validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside,
+                                              stack.live.current.spec.files)
             validation.start()
             cleanup.callback(validation.stop)
         _run(stack, options, sock, workers, watch)

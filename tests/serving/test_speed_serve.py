@@ -13,6 +13,8 @@ import pytest
 from dx_helpers import ServeProcess
 from helpers import ROOT
 
+from mockserver.foundation.documents import write_cache
+
 SPECS_DIR = ROOT / "tests" / "specs"
 # A spec only openapi-spec-validator finds fault with: it has no `info`.
 VALIDATOR_ONLY = SPECS_DIR / "malformed" / "missing_info" / "spec"
@@ -61,6 +63,31 @@ def test_what_only_the_spec_validator_finds_is_printed_once_the_server_listens(t
         server.wait_for(server.stderr, FINDING, seconds=PATIENCE_SECONDS)
         [line] = [line for line in server.stderr if FINDING in line]
         assert line.startswith("mockserver: warning: ")
+
+
+def test_the_findings_are_kept_for_the_next_start_on_the_same_files(tmp_path: Path) -> None:
+    """openapi-spec-validator takes seconds of CPU on a large spec: a start on files it has seen prints what
+    it found then, and an edited file is validated again."""
+    spec = tmp_path / "spec" / "openapi.yaml"
+    spec.parent.mkdir()
+    spec.write_text((VALIDATOR_ONLY / "openapi.yaml").read_text())
+    cache, fixtures = tmp_path / "cache", tmp_path / "fixtures"
+    fixtures.mkdir()
+    environment = {"MOCKSERVER_CACHE_DIR": str(cache)}
+
+    def findings_of_a_start() -> list[str]:
+        with ServeProcess(str(spec), "--fixtures", str(fixtures), env=environment) as server:
+            server.wait_for(server.stderr, "mockserver: warning: ", seconds=PATIENCE_SECONDS)
+            time.sleep(0.2)  # the other findings, if any, are printed together
+            return [line.rstrip("\n") for line in server.stderr if line.startswith("mockserver: warning: ")]
+
+    first = findings_of_a_start()
+    assert any(FINDING in line for line in first)
+    [kept] = (cache / "findings").iterdir()
+    write_cache(kept, ["what was found before"])  # as if the validator had found this on these bytes
+    assert findings_of_a_start() == ["mockserver: warning: what was found before"]
+    spec.write_text(spec.read_text() + "\n# edited\n")
+    assert findings_of_a_start() == first
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
