@@ -14,7 +14,8 @@ parses to is kept in a cache folder, by the hash of the file's bytes and of the 
 Python's `.pyc` files, an entry is never stale, and an edited file is simply parsed again. The folder
 is `$MOCKSERVER_CACHE_DIR`, else `$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`;
 `MOCKSERVER_CACHE_DIR=` (empty) turns the cache off. A cache that cannot be read or written is
-ignored: it only ever saves time.
+ignored: it only ever saves time. Other values worked out from files' bytes are kept there the same way
+(`cache_entry`, `read_cache`, `write_cache`).
 """
 
 from __future__ import annotations
