@@ -418,16 +418,17 @@ def _swept(spec: Path, label: str, settings: Settings, folder: Path) -> tuple[St
     mock = start_mock(spec, None, folder, settings)
     try:
         startup = Startup(label, "large", mock.startup_s, mock.rss_mb())
-        sweep = sweep_get_operations(mock, spec, label)
+        paths = list(_get_paths(spec))  # listed once the mock is up, as a client reading the spec would
+        sweep = sweep_get_operations(mock, paths, label)
     finally:
         mock.stop()
-    sweep.settled_first_ms = settled_first_answer(spec, folder, settings)
+    if paths:
+        sweep.settled_first_ms = settled_first_answer(spec, paths[0], folder, settings)
     return startup, sweep
 
 
-def settled_first_answer(spec: Path, folder: Path, settings: Settings) -> float:
-    """The sweep's first request, asked of a fresh server SETTLED_S after its banner."""
-    path = next(_get_paths(spec))
+def settled_first_answer(spec: Path, path: str, folder: Path, settings: Settings) -> float:
+    """The sweep's first request (`path`), asked of a fresh server SETTLED_S after its banner."""
     mock = start_mock(spec, None, folder, settings)
     try:
         time.sleep(SETTLED_S)
@@ -446,12 +447,12 @@ def _get_paths(spec: Path) -> Iterator[str]:
             yield quote(loaded.base_path + re.sub(r"\{[^}]+\}", "1", operation.path), safe="/")
 
 
-def sweep_get_operations(mock: Server, spec: Path, label: str) -> Sweep:
-    """Ask every GET operation once (path parameters "1", a bearer token), as a client exploring the API
-    would: each answer is that operation's first, compiled on demand."""
+def sweep_get_operations(mock: Server, paths: list[str], label: str) -> Sweep:
+    """Ask every GET operation once (`paths`: see `_get_paths`; a bearer token), as a client exploring the
+    API would: each answer is that operation's first, compiled on demand."""
     statuses: dict[int, int] = {}
     times = []
-    for path in list(_get_paths(spec)):
+    for path in paths:
         status, ms = first_answer(mock, path, {**TOKEN, "Accept": "application/json"})
         statuses[status] = statuses.get(status, 0) + 1
         times.append(ms)
