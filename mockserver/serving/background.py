@@ -109,7 +109,10 @@ _FINDINGS_VERSION = 1
 
 
 def _findings_entry(spec: str, files: list[str], allow_ref_outside: bool) -> Path | None:
-    """Where the findings on these files are kept (None: not kept, when a file cannot be read)."""
+    """Where the findings on these files are kept (None: not kept, when none is named or one cannot be
+    read)."""
+    if not files:
+        return None
     versions = [f"{name} {_version(name)}" for name in ("mockserver", "openapi-spec-validator")]
     parts = [f"findings {_FINDINGS_VERSION} {' '.join(versions)} {allow_ref_outside} {spec} {os.getcwd()}"
              .encode()]
@@ -118,7 +121,7 @@ def _findings_entry(spec: str, files: list[str], allow_ref_outside: bool) -> Pat
             parts += [name.encode(), Path(name).read_bytes()]
     except OSError:
         return None
-    return cache_entry("findings", *parts) if files else None
+    return cache_entry("findings", *parts)
 
 
 def _version(distribution: str) -> str:
