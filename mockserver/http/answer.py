@@ -26,6 +26,10 @@ class Answer:
     delay_ms: int = 0
     response_key: str | None = None  # the documented response key this answers as; None: the mock's own
     fault: str | None = None  # a fault, as written (see mockserver.http.faults), to deliver instead
+    # The encoded head (header pairs), for an answer kept to be sent as it is again and again (the answer
+    # memory's); never copied, so a changed copy encodes its own.
+    wire_headers: tuple[tuple[bytes, bytes], ...] | None = field(default=None, init=False, compare=False,
+                                                                 repr=False)
 
     def copy(self, body: Any = _SAME, source: str | None = None) -> Answer:
         """A copy whose headers can be changed without touching this answer; `body` and `source` replace

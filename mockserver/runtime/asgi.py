@@ -65,14 +65,27 @@ async def _read_more_body(receive: Receive, message: Message) -> tuple[bytes, bo
 async def send_answer(send: Send, answer: Answer, head: bool = False) -> None:
     """Encode `answer` and send it (only its head for a HEAD request)."""
     payload = encode_body(answer.body, answer.media_type)
+    kept = answer.wire_headers
+    # A list of its own each time: a middleware may add to the headers it is sent.
+    raw_headers = list(kept) if kept is not None else wire_headers(answer, payload)
+    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+def keep_wire_headers(answer: Answer) -> None:
+    """Encode `answer`'s header pairs once, for an answer sent as it is again and again."""
+    answer.wire_headers = tuple(wire_headers(answer, encode_body(answer.body, answer.media_type)))
+
+
+def wire_headers(answer: Answer, payload: bytes) -> list[tuple[bytes, bytes]]:
+    """The header pairs `answer` is sent with, its body encoded as `payload`."""
     raw_headers = [(b"content-length", str(len(payload)).encode())]
     if answer.media_type is not None and answer.body is not None:
         raw_headers.append((b"content-type", _content_type(answer.media_type)))
     raw_headers.append((_SOURCE_HEADER_NAME, answer.source.encode("latin-1", "replace")))
     for name, value in answer.headers.items():
         raw_headers.append((name.lower().encode("latin-1"), value.encode("latin-1", "replace")))
-    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": b"" if head else payload})
+    return raw_headers
 
 
 @lru_cache(maxsize=256)

@@ -28,6 +28,7 @@ from starlette.types import Scope
 
 from mockserver.http.answer import Answer
 from mockserver.http.encoding import encode_body
+from mockserver.runtime.asgi import keep_wire_headers
 
 if TYPE_CHECKING:
     from mockserver.spec.model import Operation
@@ -87,6 +88,7 @@ class AnswerMemo:
                 return answer
         payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
         kept = answer.copy(body=payload)
+        keep_wire_headers(kept)
         size = len(payload or b"") + 512  # the key and the answer's own objects
         if size > self.max_bytes // 8:
             return answer

@@ -75,6 +75,17 @@ def test_documented_response_headers_are_exposed_too(api):
     assert "x-total" in response.headers["access-control-expose-headers"]
 
 
+def test_an_answer_sent_again_carries_each_requests_own_cors_headers_once(client):
+    origins = [ORIGIN, ORIGIN, "http://localhost:3000", ORIGIN]
+    answers = [client.get("/widgets", headers={"Origin": origin}) for origin in origins]
+    assert [answer.headers.get_list("access-control-allow-origin") for answer in answers] == \
+        [[origin] for origin in origins]
+    assert len({answer.content for answer in answers}) == 1
+    plain = client.get("/widgets")
+    assert "access-control-allow-origin" not in plain.headers
+    assert plain.headers.get_list("x-mock-source") == answers[0].headers.get_list("x-mock-source")
+
+
 def test_requests_without_an_origin_get_no_cors_headers(client):
     assert "access-control-allow-origin" not in client.get("/widgets").headers
 
