@@ -27,17 +27,17 @@ class RequestHeaders(Headers):
         self._first = first
 
     def __getitem__(self, key: str) -> str:
-        value = self._first.get(_raw_name(key))
+        value = self._first.get(_RAW_NAMES.get(key) or _raw_name(key))
         if value is None:
             raise KeyError(key)
         return value.decode("latin-1")
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._first.get(_raw_name(key))
+        value = self._first.get(_RAW_NAMES.get(key) or _raw_name(key))  # (a call less for a known name)
         return default if value is None else value.decode("latin-1")
 
     def __contains__(self, key: Any) -> bool:
-        return isinstance(key, str) and _raw_name(key) in self._first
+        return isinstance(key, str) and (_RAW_NAMES.get(key) or _raw_name(key)) in self._first
 
 
 _RAW_NAMES: dict[str, bytes] = {}  # the names the app asks for, a dozen, as the dict's keys

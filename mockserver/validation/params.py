@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.datastructures import Headers
 
+from mockserver.http.headers import RequestHeaders
 from mockserver.spec.schemas import declared_types
 from mockserver.validation.checkers import (
     AnyValue,
@@ -77,7 +78,9 @@ class RawSources:
         by_key: dict[str, list[str]] = {}
         for key, value in query:
             by_key.setdefault(key, []).append(value)
-        readable = headers if isinstance(headers, Headers) else PlainHeaders(headers)
+        # (The type first: `Headers` is a `Mapping`, whose isinstance check runs Python code.)
+        readable = headers if type(headers) is RequestHeaders or isinstance(headers, Headers) \
+            else PlainHeaders(headers)
         return cls(path, by_key, query, readable, cookies)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mockserver.validation.body import BodyValidator, ParsedBody
+from mockserver.validation.body import BodyValidator
 from mockserver.validation.errors import ErrorItem
 from mockserver.validation.params import ABSENT, RawSources, compile_parameters
 from mockserver.validation.pydantic_types import TypeBuilder
@@ -33,7 +33,8 @@ class RequestValidator:
         self._body = BodyValidator(spec, body, builder) if body is not None and body.content else None
 
     def validate(self, request: RequestData) -> ValidRequest | list[ErrorItem]:
-        parsed = self._parse_body(request)
+        # Like FastAPI, an operation without a documented body ignores what is sent.
+        parsed = None if self._body is None else self._body.parse(request.body, request.content_type)
         if isinstance(parsed, ErrorItem):
             return [parsed]
         sources = RawSources.build(request.path_params, request.query, request.headers, request.cookies)
@@ -57,8 +58,3 @@ class RequestValidator:
             values["path"], values["query"], values["header"], values["cookie"], body,
             parsed.media_type if parsed is not None else None,
         )
-
-    def _parse_body(self, request: RequestData) -> ParsedBody | ErrorItem | None:
-        if self._body is None:
-            return None  # like FastAPI, an operation without a documented body ignores what is sent
-        return self._body.parse(request.body, request.content_type)
