@@ -52,7 +52,7 @@ class AnswerMemo:
         # By hash; each entry holds the whole key, compared on a hit.
         self._answers: OrderedDict[int, tuple[tuple[Any, ...], Operation | None, Answer, int]] = OrderedDict()
         self._bytes = 0
-        self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of requests seen once, not kept yet
+        self._seen: dict[int, None] = {}  # hashes of requests seen once, not kept yet
         self._lock = threading.Lock()
 
     @staticmethod
@@ -80,12 +80,12 @@ class AnswerMemo:
         """Keep `answer` (as a copy whose body is encoded) if its request was seen before; returns the
         answer to send now. Requests made once (a new request id each time) are not worth the copy."""
         fingerprint, parts = key
-        with self._lock:
-            if fingerprint not in self._seen:
-                self._seen[fingerprint] = None
-                if len(self._seen) > SEEN_ENTRIES:
-                    self._seen.popitem(last=False)
-                return answer
+        seen = self._seen  # (no lock: each of its operations is one step under the GIL)
+        if fingerprint not in seen:
+            if len(seen) >= SEEN_ENTRIES:  # a bound, not an order: most requests made once stay so
+                seen.clear()
+            seen[fingerprint] = None
+            return answer
         payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
         kept = answer.copy(body=payload)
         keep_wire_headers(kept)
