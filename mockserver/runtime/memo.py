@@ -87,11 +87,11 @@ class AnswerMemo:
             seen[fingerprint] = None
             return answer
         payload = encode_body(answer.body, answer.media_type) if answer.body is not None else None
-        kept = answer.copy(body=payload)
-        keep_wire_headers(kept)
         size = len(payload or b"") + 512  # the key and the answer's own objects
         if size > self.max_bytes // 8:
             return answer
+        kept = answer.copy(body=payload)
+        keep_wire_headers(kept)
         with self._lock:
             previous = self._answers.pop(fingerprint, None)
             if previous is not None:
