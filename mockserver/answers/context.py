@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Protocol
 
 from mockserver.generation import RequestContext
@@ -25,15 +24,20 @@ class AnswerContext:
     scenario: str | None
     headers: Mapping[str, str] = field(default_factory=dict)  # every request header, case-insensitive
     behaviour_headers: tuple[str, ...] = ()  # lower-case names of the operation's header parameters
+    # (Not a functools.cached_property: Python 3.11's takes a lock on the first read, once per request here.)
+    _generation: RequestContext | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def generation(self) -> RequestContext:
         """What of the request a generated body may depend on: its typed path and query parameters and
         the declared headers it sent (never its credentials). Built when a source first asks."""
-        headers = self.headers
-        selected = {name: headers[name] for name in self.behaviour_headers
-                    if name != "authorization" and name in headers}  # a token must not change the data
-        return RequestContext(path=self.request.path, query=self.request.query, headers=selected)
+        if self._generation is None:
+            headers = self.headers
+            sent = ((name, headers.get(name)) for name in self.behaviour_headers
+                    if name != "authorization")  # a token must not change the data
+            selected = {name: value for name, value in sent if value is not None}
+            self._generation = RequestContext(self.request.path, self.request.query, selected)
+        return self._generation
 
 
 class Source(Protocol):
