@@ -72,11 +72,6 @@ async def send_answer(send: Send, answer: Answer, head: bool = False) -> None:
     await send({"type": "http.response.body", "body": b"" if head else payload})
 
 
-def keep_wire_headers(answer: Answer) -> None:
-    """Encode `answer`'s header pairs once, for an answer sent as it is again and again."""
-    answer.wire_headers = tuple(wire_headers(answer, encode_body(answer.body, answer.media_type)))
-
-
 def wire_headers(answer: Answer, payload: bytes) -> list[tuple[bytes, bytes]]:
     """The header pairs `answer` is sent with, its body encoded as `payload`."""
     raw_headers = [(b"content-length", str(len(payload)).encode())]

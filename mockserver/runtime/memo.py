@@ -28,7 +28,7 @@ from starlette.types import Scope
 
 from mockserver.http.answer import Answer
 from mockserver.http.encoding import encode_body
-from mockserver.runtime.asgi import keep_wire_headers
+from mockserver.runtime.asgi import wire_headers
 
 if TYPE_CHECKING:
     from mockserver.spec.model import Operation
@@ -91,7 +91,7 @@ class AnswerMemo:
         if size > self.max_bytes // 8:
             return answer
         kept = answer.copy(body=payload)
-        keep_wire_headers(kept)
+        kept.wire_headers = tuple(wire_headers(kept, payload or b""))  # encoded once, sent as it is
         with self._lock:
             previous = self._answers.pop(fingerprint, None)
             if previous is not None:
