@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.foundation.problems import escape_pointer_token
 from mockserver.http.xml import XmlCodec, XmlError, is_xml
-from mockserver.validation.checkers import Checker, compile_checker
+from mockserver.validation.checkers import Checker, Reading, compile_checker
 from mockserver.validation.errors import ErrorItem, known_error, missing, unsupported_media_type
 from mockserver.validation.forms import FormBody, JsonPart, is_json_media_type
 from mockserver.validation.params import ABSENT, schema_default, value_shape
@@ -161,7 +161,7 @@ class BodyValidator:
         checker = self._checkers.get(media.media_type)
         if checker is None:
             checker = compile_checker(
-                self._spec, self._builder, media.schema, media.schema_pointer, from_strings=False
+                self._spec, self._builder, media.schema, media.schema_pointer, reading=Reading.JSON
             )
             self._checkers[media.media_type] = checker
         return checker
@@ -223,8 +223,8 @@ class BodyFields:
         for name, property_schema in schema["properties"].items():
             property_pointer = f"{pointer}/properties/{escape_pointer_token(name)}"
             shape = value_shape(property_schema, resolve)
-            checker = compile_checker(spec, builder, property_schema, property_pointer, from_strings=form,
-                                      decimal_integers=form)
+            checker = compile_checker(spec, builder, property_schema, property_pointer,
+                                      reading=Reading.FORM if form else Reading.JSON)
             is_required = name in required and not builder.is_read_only(property_schema)
             default = schema_default(property_schema, resolve)
             compiled.append(

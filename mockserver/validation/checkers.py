@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import enum
 import itertools
 import json
 import math
@@ -69,6 +70,16 @@ class PydanticChecker:
         return value, []
 
 
+class Reading(enum.Enum):
+    """What a checker is given: parsed JSON, taken as it is, or text to read as the schema's types
+    (`coerce_strings`): a parameter's (an integer only as an integer's text) or a form field's (an
+    integer also as an integral decimal)."""
+
+    JSON = "json"
+    PARAMETER = "parameter"
+    FORM = "form"
+
+
 class SchemaChecker:
     """Validates with jsonschema_rs; raw strings are first coerced to the types the schema allows."""
 
@@ -78,8 +89,7 @@ class SchemaChecker:
         validator: Validator,
         schema: Any,
         *,
-        from_strings: bool,
-        decimal_integers: bool = False,
+        reading: Reading,
         pointer: str | None = None,
         lax: bool = True,
     ) -> None:
@@ -88,8 +98,8 @@ class SchemaChecker:
         self._lax = lax  # FastAPI's leniency: pydantic's lax mode decides which type errors count
         self._semantics = OpenApiSemantics(spec, schema, pointer, lax=lax)
         self._resolve = resolver(spec.resolve_pointer)
-        self._from_strings = from_strings
-        self._decimal_integers = decimal_integers
+        self._from_strings = reading is not Reading.JSON
+        self._decimal_integers = reading is Reading.FORM
         self._read_only = ReadOnlyProperties(spec)
 
     def check(self, raw: Any, loc: Loc) -> tuple[Any, list[ErrorItem]]:
@@ -147,11 +157,10 @@ class AnyValue:
 
 
 def compile_checker(
-    spec: Spec, builder: TypeBuilder, schema: Any, schema_pointer: str | None, *, from_strings: bool,
-    decimal_integers: bool = False,
+    spec: Spec, builder: TypeBuilder, schema: Any, schema_pointer: str | None, *, reading: Reading,
 ) -> Checker:
-    """The fastest faithful checker for `schema` (which lives at `schema_pointer` in the spec); text read
-    as `coerce_strings` says."""
+    """The fastest faithful checker for `schema` (which lives at `schema_pointer` in the spec) of values
+    given as `reading` says."""
     if schema is None:
         return AnyValue()
     try:
@@ -164,8 +173,8 @@ def compile_checker(
         validator = schema_validator(spec, schema_pointer)
     except (jsonschema_rs.ValidationError, ValueError):
         return AnyValue()  # the spec check reports broken schemas; a request must still get an answer
-    return SchemaChecker(spec, validator, schema, from_strings=from_strings,
-                         decimal_integers=decimal_integers, pointer=schema_pointer, lax=builder.translates)
+    return SchemaChecker(spec, validator, schema, reading=reading, pointer=schema_pointer,
+                         lax=builder.translates)
 
 
 class ReadOnlyProperties:

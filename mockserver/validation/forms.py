@@ -27,7 +27,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from mockserver.validation.checkers import Checker, allowed_types, coerce_strings, compile_checker
+from mockserver.validation.checkers import Checker, Reading, allowed_types, coerce_strings, compile_checker
 from mockserver.validation.errors import ErrorItem, Loc
 from mockserver.validation.params import ABSENT, schema_default, value_shape
 from mockserver.validation.pydantic_types import TypeBuilder
@@ -68,7 +68,7 @@ class FormBody:
         self._variants: dict[int, list[dict[str, Any]]] = {}  # by id of a schema: what it combines
         self._kinds_of: dict[int, set[str]] = {}  # by id of a schema: the JSON types it takes
         self._checker: Checker = compile_checker(
-            spec, builder, media.schema, media.schema_pointer, from_strings=False
+            spec, builder, media.schema, media.schema_pointer, reading=Reading.JSON
         )
         self._schema = media.schema
         self._properties = self._merged_properties(media.schema)

@@ -19,6 +19,7 @@ from mockserver.spec.schemas import declared_types
 from mockserver.validation.checkers import (
     AnyValue,
     Checker,
+    Reading,
     RememberedChecker,
     allowed_types,
     compile_checker,
@@ -139,7 +140,8 @@ def compile_parameter(
     read = make_reader(
         parameter, shape, _property_names(parameter.schema, resolve), query_names - {parameter.name}
     )
-    checker = compile_checker(spec, builder, parameter.schema, parameter.schema_pointer, from_strings=True)
+    checker = compile_checker(spec, builder, parameter.schema, parameter.schema_pointer,
+                              reading=Reading.PARAMETER)
     if _scalar_or_array(parameter, shape, builder, resolve):
         read, checker = _scalar_or_array_reading(parameter, checker)
     required = parameter.required or parameter.location == "path"
