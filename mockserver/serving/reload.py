@@ -39,6 +39,7 @@ class LiveApp:
         self.report = report
         self.reloads = 0
         self.problems: list[Problem] = []  # of the last failed rebuild; empty once a rebuild succeeds
+        self.swapped: list[Callable[[MockApp], None]] = []  # called with each rebuilt app once it serves
         self._building = threading.Lock()
         self._changed = threading.Condition()
 
@@ -68,6 +69,8 @@ class LiveApp:
             for warning in fresh.spec.warnings:
                 self._print(f"mockserver: warning: {warning}")
             self._print(f"mockserver: reloaded: {len(fresh.spec.operations)} operation(s) ({elapsed:.0f} ms)")
+            for listener in self.swapped:
+                listener(fresh)
             return True
 
     def wait_for_reload(self, count: int, timeout: float) -> bool:

@@ -34,7 +34,7 @@ from mockserver.serving.options import ServeOptions, options_to_json
 from mockserver.serving.reload import Watcher, watched_paths
 from mockserver.serving.request_log import startup_banner
 from mockserver.serving.stack import Stack, build_mock, build_stack
-from mockserver.serving.warmup import WarmUp, settle_heap
+from mockserver.serving.warmup import Warming, settle_heap
 from mockserver.serving.workers import OPTIONS_VARIABLE, WORKERS_FACTORY
 
 HYPOTHESIS_STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"  # hypothesis' own
@@ -71,7 +71,10 @@ def serve(options: ServeOptions, host: str, port: int, *, watch: bool = False, w
             cleanup.callback(watcher.stop)
         _print_banner(stack, options, host, sock.getsockname()[1], watcher)
         if workers == 1:  # each worker process warms its own app (see workers)
-            cleanup.callback(WarmUp(stack.live.current, settle=not watch).start().stop)
+            warming = Warming(settle=not watch)
+            warming.start(stack.live.current)
+            stack.live.swapped.append(warming.start)
+            cleanup.callback(warming.stop)
         if not options.strict:
             validation = BackgroundValidation(options.spec, printed, options.allow_ref_outside,
                                               stack.live.current.spec.files)

@@ -73,6 +73,24 @@ class WarmUp:
         return False
 
 
+class Warming:
+    """The warm-up of whichever app is served: `serve --watch` swaps in a new app at each reload, whose
+    first answers would otherwise do the shared work again; its warm-up replaces the previous one."""
+
+    def __init__(self, *, settle: bool) -> None:
+        self.settle = settle
+        self.current: WarmUp | None = None
+
+    def start(self, app: MockApp) -> None:
+        """Warm `app`, leaving the warm-up of the app it replaces."""
+        self.stop()
+        self.current = WarmUp(app, settle=self.settle).start()
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.stop()
+
+
 # Full collections: once per this many collections of the middle generation (Python's default: 10).
 OLD_GENERATION_THRESHOLD = 100
 

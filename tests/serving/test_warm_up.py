@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -101,6 +101,44 @@ def test_the_warm_up_waits_while_requests_come(monkeypatch: pytest.MonkeyPatch) 
     assert warm.done.wait(10)
     assert len(steps) == 3
     assert steps[0] - answered >= 0.3 * 0.9
+
+
+def _lowest_priority_threads(pid: int) -> int:
+    """How many threads of `pid` run at niceness 19, as the warm-up's does from its start."""
+    count = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+        count += int(stat.rpartition(")")[2].split()[16]) == 19  # field 19 of stat: nice
+    return count
+
+
+def _until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process's threads from /proc")
+def test_serve_watch_warms_each_app_a_reload_swaps_in(tmp_path: Path) -> None:
+    """The rebuilt app's first answers would otherwise do the shared work again after every save."""
+    (tmp_path / "openapi").mkdir()
+    (tmp_path / "fixtures").mkdir()
+    spec = tmp_path / "openapi" / "spec.yaml"
+    spec.write_text(SPEC.read_text())
+    with ServeProcess(str(spec), "--fixtures", str(tmp_path / "fixtures"), "--watch", "--log-format", "off") \
+            as server:
+        pid = server.process.pid
+        assert _until(lambda: _lowest_priority_threads(pid) == 1, 10)  # the first app's warm-up ...
+        assert _until(lambda: _lowest_priority_threads(pid) == 0, 30)  # ... which ends once done
+        spec.write_text(SPEC.read_text() + "\n")
+        server.wait_for(server.stderr, "reloaded")
+        assert _until(lambda: _lowest_priority_threads(pid) == 1, 10)
 
 
 def test_the_warm_up_imports_hypothesis_before_it_shapes_each_schema(tmp_path: Path) -> None:
