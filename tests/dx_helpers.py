@@ -200,6 +200,13 @@ class ServeProcess:
         raise AssertionError(f"no line with {text!r} in {''.join(lines)!r}")
 
 
+def niceness(proc: Path) -> int:
+    """The niceness of the process or thread whose /proc folder is `proc` (`/proc/PID`, or a task of it);
+    raises FileNotFoundError or ProcessLookupError once it has ended."""
+    stat = (proc / "stat").read_text()
+    return int(stat.rpartition(")")[2].split()[16])  # field 19 of stat (after the bracketed name)
+
+
 def _gather(stream: IO[str], lines: list[str]) -> None:
     for line in stream:
         lines.append(line)

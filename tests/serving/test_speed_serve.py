@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dx_helpers import ServeProcess
+from dx_helpers import ServeProcess, niceness
 from helpers import ROOT
 
 from mockserver.foundation.documents import write_cache
@@ -112,11 +112,11 @@ def _niceness_once_it_imports_libraries(pid: int, seconds: float) -> int | None:
     while time.monotonic() < deadline:
         try:
             maps = Path(f"/proc/{pid}/maps").read_text()
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            nice = niceness(Path(f"/proc/{pid}"))
         except (FileNotFoundError, ProcessLookupError):
             return None
         if _MOCKSERVER_LIBRARIES.search(maps):
-            return int(stat.rpartition(")")[2].split()[16])  # field 19 of stat: nice
+            return nice
         time.sleep(0.002)
     return None
 

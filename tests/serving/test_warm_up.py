@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dx_helpers import ServeProcess
+from dx_helpers import ServeProcess, niceness
 from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
@@ -108,10 +108,9 @@ def _lowest_priority_threads(pid: int) -> int:
     count = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            stat = (task / "stat").read_text()
+            count += niceness(task) == 19
         except (FileNotFoundError, ProcessLookupError):
             continue  # ended meanwhile
-        count += int(stat.rpartition(")")[2].split()[16]) == 19  # field 19 of stat: nice
     return count
 
 
