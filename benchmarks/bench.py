@@ -67,6 +67,7 @@ HOST = "127.0.0.1"
 SERVER_CPU, LOAD_CPU = 0, 1
 
 TOKEN = {"Authorization": "Bearer dz_test_token"}
+SWEEP_HEADERS = {**TOKEN, "Accept": "application/json"}  # of each request of the large-spec sweep
 TENANT = {"x-business-id": "3f6c2a9e-8d41-4b7a-9c15-2e7f0a1b4d83"}
 CUSTOMER = "7dde32e5-919f-598b-940d-aaac29945b05"
 LIST = "/api/v1/credit-memos"
@@ -432,7 +433,7 @@ def settled_first_answer(spec: Path, path: str, folder: Path, settings: Settings
     mock = start_mock(spec, None, folder, settings)
     try:
         time.sleep(SETTLED_S)
-        return first_answer(mock, path, {**TOKEN, "Accept": "application/json"})[1]
+        return first_answer(mock, path, SWEEP_HEADERS)[1]
     finally:
         mock.stop()
 
@@ -453,7 +454,7 @@ def sweep_get_operations(mock: Server, paths: list[str], label: str) -> Sweep:
     statuses: dict[int, int] = {}
     times = []
     for path in paths:
-        status, ms = first_answer(mock, path, {**TOKEN, "Accept": "application/json"})
+        status, ms = first_answer(mock, path, SWEEP_HEADERS)
         statuses[status] = statuses.get(status, 0) + 1
         times.append(ms)
     return Sweep(label, mock.startup_s, statuses, times, mock.rss_mb())
